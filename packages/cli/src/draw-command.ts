@@ -1,0 +1,40 @@
+/**
+ * `stepwise draw <module>`: draws the workflow a module exports, as HTML or Mermaid text.
+ */
+import { basename, extname } from "node:path";
+import { drawAllPossibleFlows, drawAllPossibleFlowsMermaid } from "@stepwise/draw";
+import { importModule, pickWorkflow } from "./load-workflow.js";
+import type { CliOutput } from "./program.js";
+
+/** Options of `stepwise draw`, as commander parses them. */
+export interface DrawCommandOptions {
+  export?: string;
+  output?: string;
+  mermaid?: boolean;
+  maxLabelLength?: number;
+}
+
+/** Draws the module's workflow; prints the Mermaid text or the path of the file written. */
+export async function drawCommand(
+  modulePath: string,
+  options: DrawCommandOptions,
+  output: CliOutput,
+): Promise<void> {
+  const workflow = pickWorkflow(await importModule(modulePath), modulePath, options.export);
+  const labels =
+    options.maxLabelLength === undefined ? {} : { maxLabelLength: options.maxLabelLength };
+
+  if (options.mermaid) {
+    const text = drawAllPossibleFlowsMermaid(workflow.value, {
+      ...labels,
+      ...(options.output === undefined ? {} : { filename: options.output }),
+    });
+    if (options.output === undefined) output.stdout(`${text}\n`);
+    else output.stdout(`wrote ${options.output}\n`);
+    return;
+  }
+
+  const filename = options.output ?? `${basename(modulePath, extname(modulePath))}.html`;
+  const path = drawAllPossibleFlows(workflow.value, { ...labels, filename });
+  output.stdout(`wrote ${path}\n`);
+}

@@ -1,0 +1,90 @@
+/**
+ * `stepwise run <module>`: runs the workflow a module exports and prints its result, optionally
+ * printing each streamed event as it comes.
+ */
+import { drawMostRecentExecution } from "@stepwise/draw";
+import { CliError, describeError } from "./cli-error.js";
+import { importModule, instantiateWorkflow, pickWorkflow } from "./load-workflow.js";
+import type { CliOutput } from "./program.js";
+
+/** Options of `stepwise run`, as commander parses them. */
+export interface RunCommandOptions {
+  export?: string;
+  input?: string;
+  stream?: boolean;
+  draw?: string;
+}
+
+/**
+ * Parses `--input`: it must be a JSON object (its fields become the start event's fields).
+ *
+ * @throws {@link CliError} naming what was wrong with the text.
+ */
+export function parseRunInput(text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new CliError(
+      `--input is not valid JSON (${describeError(error)}); pass an object such as '{"query":"What is AI?"}'`,
+    );
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    const kind = value === null ? "null" : Array.isArray(value) ? "an array" : typeof value;
+    throw new CliError(
+      `--input must be a JSON object (its fields become the start event's fields); got ${kind}`,
+    );
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Runs the module's workflow and prints the result (strings as they are, anything else as JSON). */
+export async function runCommand(
+  modulePath: string,
+  options: RunCommandOptions,
+  output: CliOutput,
+): Promise<void> {
+  const input = parseRunInput(options.input);
+  const workflow = instantiateWorkflow(
+    pickWorkflow(await importModule(modulePath), modulePath, options.export),
+  );
+
+  let handler: ReturnType<typeof workflow.run>;
+  try {
+    handler = workflow.run(input);
+  } catch (error) {
+    // Validation of the graph or of the input happens before the run starts.
+    throw new CliError(`could not start the run: ${describeError(error)}`, 1, { cause: error });
+  }
+
+  let result: unknown;
+  try {
+    if (options.stream) {
+      for await (const event of handler.streamEvents()) {
+        output.stdout(`${formatStreamedEvent(event)}\n`);
+      }
+    }
+    result = await handler;
+  } catch (error) {
+    throw new CliError(`the run failed: ${describeError(error)}`, 1, { cause: error });
+  } finally {
+    if (options.draw !== undefined) {
+      const path = drawMostRecentExecution(handler, { filename: options.draw, workflow });
+      output.stderr(`wrote ${path}\n`);
+    }
+  }
+  if (result !== undefined) output.stdout(`${formatResult(result)}\n`);
+}
+
+/** `eventType {json of its fields}`, one line. */
+export function formatStreamedEvent(event: { toJSON(): { type: string; data: unknown } }): string {
+  const { type, data } = event.toJSON();
+  return `${type} ${JSON.stringify(data ?? {})}`;
+}
+
+/** A string result as it is; anything else as indented JSON. */
+export function formatResult(result: unknown): string {
+  if (typeof result === "string") return result;
+  return JSON.stringify(result, null, 2) ?? String(result);
+}

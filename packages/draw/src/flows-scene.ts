@@ -1,0 +1,189 @@
+/**
+ * The scene of every possible flow of a workflow: one node per step, per event class and, when a
+ * step asks a human for input, the `external` node between the input-required event and the
+ * human-response event.
+ */
+import {
+  type LegendEntry,
+  type NodeDetails,
+  type NodeStyle,
+  type Scene,
+  type SceneNode,
+  truncateLabel,
+} from "./scene.js";
+import { summarizeSchema } from "./schema-fields.js";
+import type { FlowGraph, FlowNode } from "./sources.js";
+
+/** Options shared by every drawing. */
+export interface LabelOptions {
+  /** Labels longer than this become `label.slice(0, max - 1) + "*"`; full names stay in the details. */
+  maxLabelLength?: number;
+}
+
+const ROLE_TEXT: Record<Extract<FlowNode, { kind: "event" }>["role"], string> = {
+  start: "start event",
+  stop: "stop event",
+  inputRequired: "input required",
+  humanResponse: "human response",
+  stepFailed: "step failed",
+  event: "event",
+};
+
+/** Builds the scene of all possible flows from a workflow graph. */
+export function buildFlowsScene(graph: FlowGraph, options: LabelOptions = {}): Scene {
+  const namesById = new Map(graph.nodes.map((node) => [node.id, nodeName(node)]));
+  const incoming = new Map<string, string[]>();
+  const outgoing = new Map<string, string[]>();
+  for (const edge of graph.edges) {
+    push(outgoing, edge.from, namesById.get(edge.to) ?? edge.to);
+    push(incoming, edge.to, namesById.get(edge.from) ?? edge.from);
+  }
+
+  const nodes = graph.nodes.map((node): SceneNode => {
+    const fullName = nodeName(node);
+    const label = truncateLabel(fullName, options.maxLabelLength);
+    if (node.kind === "step") {
+      const step: SceneNode = {
+        id: node.id,
+        label,
+        fullName,
+        shape: "box",
+        style: "step",
+        details: stepDetails(node),
+      };
+      const sublabel = stepSublabel(node);
+      if (sublabel) step.sublabel = sublabel;
+      return step;
+    }
+    if (node.kind === "external") {
+      return {
+        id: node.id,
+        label,
+        fullName,
+        sublabel: "a human answers",
+        shape: "box",
+        style: "external",
+        details: {
+          title: "external",
+          kind: "outside the workflow",
+          rows: [
+            ["Receives", incoming.get(node.id)?.join(", ") ?? "—"],
+            ["Sends back", outgoing.get(node.id)?.join(", ") ?? "—"],
+          ],
+          note: "A person or another system reads the input-required event from the stream and answers with handler.sendEvent(...).",
+        },
+      };
+    }
+    const sublabel =
+      node.role === "inputRequired" || node.role === "humanResponse" || node.role === "stepFailed"
+        ? ROLE_TEXT[node.role]
+        : undefined;
+    const scene: SceneNode = {
+      id: node.id,
+      label,
+      fullName,
+      shape: "pill",
+      style: eventStyle(node.role),
+      details: eventDetails(node, incoming.get(node.id) ?? [], outgoing.get(node.id) ?? []),
+    };
+    if (sublabel) scene.sublabel = sublabel;
+    return scene;
+  });
+
+  const steps = graph.nodes.filter((node) => node.kind === "step").length;
+  const events = graph.nodes.filter((node) => node.kind === "event").length;
+  return {
+    title: graph.name,
+    subtitle: `all possible flows · ${plural(steps, "step")} · ${plural(events, "event")}`,
+    nodes,
+    edges: graph.edges.map((edge) => ({ from: edge.from, to: edge.to, kind: "flow" })),
+    legend: flowsLegend(graph),
+  };
+}
+
+function nodeName(node: FlowNode): string {
+  if (node.kind === "event") return node.eventType;
+  return node.name;
+}
+
+function eventStyle(role: Extract<FlowNode, { kind: "event" }>["role"]): NodeStyle {
+  if (role === "start") return "startEvent";
+  if (role === "stop") return "stopEvent";
+  return "event";
+}
+
+/** What sets a step apart at a glance: workers other than the default 4, retries, recovery. */
+function stepSublabel(node: Extract<FlowNode, { kind: "step" }>): string | undefined {
+  const parts: string[] = [];
+  if (node.numWorkers !== 4) parts.push(plural(node.numWorkers, "worker"));
+  if (node.retry) parts.push("retries");
+  if (node.catchError) parts.push("catches errors");
+  return parts.length > 0 ? parts.join(" · ") : undefined;
+}
+
+function stepDetails(node: Extract<FlowNode, { kind: "step" }>): NodeDetails {
+  const rows: NodeDetails["rows"] = [
+    ["Accepts", node.accepts.join(", ") || "—"],
+    ["Emits", node.emits.join(", ") || "nothing (returns no event)"],
+    ["Workers", String(node.numWorkers)],
+    ["Retry policy", node.retry ?? "none (a failure ends the run)"],
+  ];
+  if (node.catchError) {
+    const from = node.catchError.forSteps?.join(", ") ?? "every step";
+    rows.push([
+      "Catches errors",
+      `from ${from}; at most ${plural(node.catchError.maxRecoveries, "recovery", "recoveries")}`,
+    ]);
+  }
+  return { title: node.name, kind: "step", rows };
+}
+
+function eventDetails(
+  node: Extract<FlowNode, { kind: "event" }>,
+  producers: string[],
+  consumers: string[],
+): NodeDetails {
+  const { fields, acceptsUndeclaredFields } = summarizeSchema(node.schema);
+  const details: NodeDetails = {
+    title: node.eventType,
+    kind: ROLE_TEXT[node.role],
+    rows: [
+      ["Emitted by", producers.join(", ") || (node.role === "start" ? "run(input)" : "—")],
+      ["Accepted by", consumers.join(", ") || (node.role === "stop" ? "ends the run" : "—")],
+    ],
+    fields,
+    schema: node.schema,
+  };
+  if (fields.length === 0) {
+    details.note = acceptsUndeclaredFields
+      ? "Declares no fields; takes any field it is given."
+      : "Declares no fields.";
+  } else if (acceptsUndeclaredFields) {
+    details.note = "Also takes fields it does not declare.";
+  }
+  return details;
+}
+
+function flowsLegend(graph: FlowGraph): LegendEntry[] {
+  const legend: LegendEntry[] = [
+    { label: "step", shape: "box", style: "step" },
+    { label: "start event", shape: "pill", style: "startEvent" },
+    { label: "event", shape: "pill", style: "event" },
+    { label: "stop event", shape: "pill", style: "stopEvent" },
+  ];
+  if (graph.nodes.some((node) => node.kind === "external")) {
+    legend.push({ label: "external (human)", shape: "box", style: "external" });
+  }
+  return legend;
+}
+
+function push(map: Map<string, string[]>, key: string, value: string): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/** `1 step`, `2 steps`. */
+export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
+  return `${count} ${count === 1 ? singular : pluralForm}`;
+}

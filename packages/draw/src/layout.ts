@@ -1,0 +1,104 @@
+/**
+ * Places a scene's nodes and routes its edges with dagre (a layered, Sugiyama-style layout), at
+ * generation time: the HTML page only draws the result. Node sizes come from the label lengths,
+ * which is exact enough because labels are drawn in a monospace font.
+ */
+import dagre, { type EdgeLabel, type GraphLabel, type NodeLabel, type Point } from "@dagrejs/dagre";
+import type { Scene, SceneEdge, SceneNode } from "./scene.js";
+
+/** Font sizes and the width of one monospace character, in px, shared with the SVG renderer. */
+export const LABEL_FONT_SIZE = 14;
+export const SUBLABEL_FONT_SIZE = 11;
+const CHAR_WIDTH_RATIO = 0.61; // DejaVu Sans Mono / Menlo / Consolas advance width per em, rounded up
+const EDGE_LABEL = { width: 42, height: 16 };
+
+/** A node with its box: `x`/`y` is the top-left corner, in px. */
+export interface PlacedNode {
+  node: SceneNode;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** An edge with the points of its route, and where its label (if any) goes. */
+export interface PlacedEdge {
+  edge: SceneEdge;
+  points: { x: number; y: number }[];
+  labelAt?: { x: number; y: number };
+}
+
+/** A scene laid out: every node placed, every edge routed, and the size of the whole drawing. */
+export interface LaidOutScene {
+  scene: Scene;
+  nodes: PlacedNode[];
+  edges: PlacedEdge[];
+  width: number;
+  height: number;
+}
+
+/** Width and height of a node's shape for its label and sublabel. */
+export function measureNode(node: SceneNode): { width: number; height: number } {
+  const labelWidth = node.label.length * LABEL_FONT_SIZE * CHAR_WIDTH_RATIO;
+  const sublabelWidth = (node.sublabel?.length ?? 0) * SUBLABEL_FONT_SIZE * CHAR_WIDTH_RATIO;
+  const padding = node.shape === "pill" ? 48 : 32;
+  return {
+    width: Math.ceil(Math.max(labelWidth, sublabelWidth, 56) + padding),
+    height: node.sublabel ? 50 : 38,
+  };
+}
+
+/** Lays a scene out top to bottom with dagre. */
+export function layoutScene(scene: Scene): LaidOutScene {
+  const graph = new dagre.graphlib.Graph<GraphLabel, NodeLabel, EdgeLabel>({ multigraph: false });
+  graph.setGraph({
+    rankdir: "TB",
+    nodesep: 40,
+    ranksep: 46,
+    edgesep: 18,
+    marginx: 24,
+    marginy: 24,
+    ranker: "network-simplex",
+  });
+  graph.setDefaultEdgeLabel(() => ({}));
+
+  const known = new Set<string>();
+  for (const node of scene.nodes) {
+    graph.setNode(node.id, measureNode(node));
+    known.add(node.id);
+  }
+  const edges = scene.edges.filter((edge) => known.has(edge.from) && known.has(edge.to));
+  for (const edge of edges) {
+    graph.setEdge(
+      edge.from,
+      edge.to,
+      edge.kind === "retry" ? { ...EDGE_LABEL, labelpos: "c", minlen: 1 } : { minlen: 1 },
+    );
+  }
+
+  dagre.layout(graph);
+
+  const nodes = scene.nodes.map((node): PlacedNode => {
+    const placed = graph.node(node.id);
+    const width = placed.width;
+    const height = placed.height;
+    return { node, x: (placed.x ?? 0) - width / 2, y: (placed.y ?? 0) - height / 2, width, height };
+  });
+  const placedEdges = edges.map((edge): PlacedEdge => {
+    const label = graph.edge(edge.from, edge.to) as EdgeLabel | undefined;
+    const points = (label?.points ?? []).map((point: Point) => ({ x: point.x, y: point.y }));
+    const placed: PlacedEdge = { edge, points };
+    if (edge.kind === "retry" && label?.x !== undefined && label.y !== undefined) {
+      placed.labelAt = { x: label.x, y: label.y };
+    }
+    return placed;
+  });
+  const size = graph.graph();
+  return {
+    scene,
+    nodes,
+    edges: placedEdges,
+    width: Math.ceil(size.width ?? 0),
+    height: Math.ceil(size.height ?? 0),
+  };
+}

@@ -1,0 +1,131 @@
+/**
+ * Mermaid `flowchart TD` text for a workflow graph or a run trace. Node ids, shapes and class names
+ * follow llama-index-utils-workflow's Mermaid output: steps `step_x["x"]`, events
+ * `event_X(["X"])`, the human-in-the-loop node `external_step`, and `classDef` styles with the same
+ * colours.
+ */
+import { type LabelOptions, plural } from "./flows-scene.js";
+import { STYLE_PAINT, truncateLabel } from "./scene.js";
+import type { FlowGraph, FlowNode, RunTraceData } from "./sources.js";
+import { buildTraceScene, type TraceSceneOptions } from "./trace-scene.js";
+
+const FLOW_CLASS_DEFS = [
+  "    classDef stepStyle fill:#ADD8E6,color:#000000,line-height:1.2",
+  "    classDef externalStyle fill:#BEDAE4,color:#000000,line-height:1.2",
+  "    classDef startEventStyle fill:#E27AFF,color:#000000",
+  "    classDef stopEventStyle fill:#FFA07A,color:#000000",
+  "    classDef defaultEventStyle fill:#90EE90,color:#000000",
+];
+
+const TRACE_CLASS_DEFS = [
+  ...FLOW_CLASS_DEFS,
+  `    classDef retryingStepStyle fill:${STYLE_PAINT.stepRetrying.fill},color:#000000,stroke-dasharray:5 3`,
+  `    classDef failedStepStyle fill:${STYLE_PAINT.stepFailed.fill},color:#000000`,
+  `    classDef runningStepStyle fill:${STYLE_PAINT.stepRunning.fill},color:#000000,stroke-dasharray:5 3`,
+  `    classDef cancelledStepStyle fill:${STYLE_PAINT.stepCancelled.fill},color:#000000,stroke-dasharray:5 3`,
+];
+
+/** A Mermaid node id from a name: characters Mermaid does not allow in ids become `_`. */
+export function mermaidId(name: string): string {
+  return name.replace(/[^A-Za-z0-9_]/g, "_");
+}
+
+/**
+ * Escapes a label for a quoted Mermaid label. `"` and `#` become Mermaid entity codes, and `<`/`>`
+ * HTML entities, so that names cannot break out of the label or be read as markup.
+ */
+export function mermaidLabel(text: string): string {
+  return text
+    .replaceAll("#", "#35;")
+    .replaceAll('"', "#quot;")
+    .replaceAll("<", "#lt;")
+    .replaceAll(">", "#gt;");
+}
+
+/** Mermaid text of every possible flow of a workflow graph. */
+export function renderFlowsMermaidText(graph: FlowGraph, options: LabelOptions = {}): string {
+  const ids = new Map(graph.nodes.map((node) => [node.id, flowNodeMermaidId(node)]));
+  const lines = ["flowchart TD"];
+  const seen = new Set<string>();
+  for (const node of graph.nodes) {
+    const id = ids.get(node.id)!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const label = mermaidLabel(truncateLabel(flowNodeLabel(node), options.maxLabelLength));
+    if (node.kind === "event") {
+      lines.push(`    ${id}(["${label}"]):::${eventClass(node.role)}`);
+    } else {
+      lines.push(`    ${id}["${label}"]:::${node.kind === "step" ? "stepStyle" : "externalStyle"}`);
+    }
+  }
+  const edges = new Set<string>();
+  for (const edge of graph.edges) {
+    const from = ids.get(edge.from);
+    const to = ids.get(edge.to);
+    if (from === undefined || to === undefined) continue;
+    const line = `    ${from} --> ${to}`;
+    if (edges.has(line)) continue;
+    edges.add(line);
+    lines.push(line);
+  }
+  lines.push(...FLOW_CLASS_DEFS);
+  return lines.join("\n");
+}
+
+/** Mermaid text of what one run did: event instances, invocation attempts, retries. */
+export function renderTraceMermaidText(
+  trace: RunTraceData,
+  options: TraceSceneOptions = {},
+): string {
+  const scene = buildTraceScene(trace, options);
+  // The HTML drawing's node ids with `:` made Mermaid-safe: `event:3` → `event_3`.
+  const idFor = (sceneId: string) => mermaidId(sceneId);
+  const lines = [
+    "flowchart TD",
+    `    %% ${trace.workflowName} run ${trace.runId}: ${trace.status}, ${plural(trace.invocations.length, "invocation")}, ${plural(trace.events.length, "event")}`,
+  ];
+  for (const node of scene.nodes) {
+    const label = node.sublabel
+      ? `${mermaidLabel(node.label)}<br/>${mermaidLabel(node.sublabel)}`
+      : mermaidLabel(node.label);
+    const className = TRACE_STYLE_CLASS[node.style];
+    if (node.shape === "pill") lines.push(`    ${idFor(node.id)}(["${label}"]):::${className}`);
+    else lines.push(`    ${idFor(node.id)}["${label}"]:::${className}`);
+  }
+  for (const edge of scene.edges) {
+    const arrow = edge.kind === "retry" ? "-. retry .->" : "-->";
+    lines.push(`    ${idFor(edge.from)} ${arrow} ${idFor(edge.to)}`);
+  }
+  lines.push(...TRACE_CLASS_DEFS);
+  return lines.join("\n");
+}
+
+const TRACE_STYLE_CLASS: Record<string, string> = {
+  step: "stepStyle",
+  external: "externalStyle",
+  startEvent: "startEventStyle",
+  stopEvent: "stopEventStyle",
+  event: "defaultEventStyle",
+  stepRetrying: "retryingStepStyle",
+  stepFailed: "failedStepStyle",
+  stepRunning: "runningStepStyle",
+  stepCancelled: "cancelledStepStyle",
+};
+
+function flowNodeMermaidId(node: FlowNode): string {
+  if (node.kind === "step") return `step_${mermaidId(node.name)}`;
+  if (node.kind === "event") return `event_${mermaidId(node.eventType)}`;
+  return "external_step";
+}
+
+function flowNodeLabel(node: FlowNode): string {
+  if (node.kind === "event") return node.eventType;
+  if (node.kind === "step") return node.name;
+  return "external_step";
+}
+
+function eventClass(role: Extract<FlowNode, { kind: "event" }>["role"]): string {
+  if (role === "start") return "startEventStyle";
+  if (role === "stop") return "stopEventStyle";
+  return "defaultEventStyle";
+}
