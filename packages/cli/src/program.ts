@@ -3,8 +3,6 @@
  */
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { CliError, describeError } from "./cli-error.js";
-import { drawCommand } from "./draw-command.js";
-import { runCommand } from "./run-command.js";
 
 /** Where the CLI writes. Tests pass their own; the bin passes process.stdout / process.stderr. */
 export interface CliOutput {
@@ -30,7 +28,17 @@ export function createProgram(output: CliOutput): Command {
     .helpOption("-h, --help", "show help")
     .showHelpAfterError("(run `stepwise --help` for usage)")
     .configureOutput({ writeOut: output.stdout, writeErr: output.stderr })
-    .exitOverride();
+    .exitOverride()
+    .addHelpText(
+      "after",
+      [
+        "",
+        "Examples:",
+        "  $ stepwise draw examples/src/rag.ts -o rag.html",
+        "  $ stepwise draw examples/src/rag.ts --mermaid",
+        `  $ stepwise run examples/src/rag.ts --input '{"query":"What is AI?"}' --stream`,
+      ].join("\n"),
+    );
 
   program
     .command("draw")
@@ -50,6 +58,8 @@ export function createProgram(output: CliOutput): Command {
       parsePositiveInteger,
     )
     .action(async (modulePath: string, options) => {
+      // Loaded on use, so that `--help` does not load the engine and the layout library.
+      const { drawCommand } = await import("./draw-command.js");
       await drawCommand(modulePath, options, output);
     });
 
@@ -62,6 +72,7 @@ export function createProgram(output: CliOutput): Command {
     .option("-s, --stream", "print each streamed event as a line `eventType {json}` as it comes")
     .option("--draw <file>", "also write an HTML drawing of what the run did to <file>")
     .action(async (modulePath: string, options) => {
+      const { runCommand } = await import("./run-command.js");
       await runCommand(modulePath, options, output);
     });
 

@@ -13,11 +13,11 @@ export type FlowNode =
       kind: "step";
       id: string;
       name: string;
-      accepts: string[];
-      emits: string[];
+      accepts: readonly string[];
+      emits: readonly string[];
       numWorkers: number;
       retry?: string;
-      catchError?: { forSteps: string[] | null; maxRecoveries: number };
+      catchError?: { forSteps: readonly string[] | null; maxRecoveries: number };
     }
   | {
       kind: "event";
@@ -31,8 +31,8 @@ export type FlowNode =
 /** Every step and event of a workflow and the edges between them (see core's `getWorkflowGraph`). */
 export interface FlowGraph {
   name: string;
-  nodes: FlowNode[];
-  edges: { from: string; to: string }[];
+  nodes: readonly FlowNode[];
+  edges: readonly { from: string; to: string }[];
 }
 
 /** One event instance of a run. `producedBy` is an invocation id, or `null` when sent from outside. */
@@ -55,7 +55,7 @@ export interface RunTraceInvocation {
   endedAt: number | null;
   outcome: "running" | "completed" | "failed" | "retrying" | "waiting" | "cancelled";
   error: string | null;
-  emitted: number[];
+  emitted: readonly number[];
 }
 
 /** What one run did, as recorded by the runner (`handler.trace()`). Times are epoch milliseconds. */
@@ -65,8 +65,8 @@ export interface RunTraceData {
   status: "running" | "completed" | "failed" | "cancelled" | "timedOut";
   startedAt: number;
   endedAt: number | null;
-  events: RunTraceEvent[];
-  invocations: RunTraceInvocation[];
+  events: readonly RunTraceEvent[];
+  invocations: readonly RunTraceInvocation[];
 }
 
 /** A workflow class (drawn without being instantiated) or a workflow instance. */
@@ -79,9 +79,9 @@ export interface TraceSource {
 
 /** Tells a workflow class from an instance, or throws naming what was received instead. */
 export function readFlowGraph(source: WorkflowSource | FlowGraph): FlowGraph {
-  if (source instanceof Workflow) return getWorkflowGraph(source) as FlowGraph;
+  if (source instanceof Workflow) return getWorkflowGraph(source);
   if (typeof source === "function" && source.prototype instanceof Workflow) {
-    return getWorkflowGraph(source as never) as FlowGraph;
+    return getWorkflowGraph(source as never);
   }
   if (isFlowGraph(source)) return source;
   throw new TypeError(

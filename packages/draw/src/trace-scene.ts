@@ -187,7 +187,7 @@ export function formatDuration(ms: number): string {
  * Pairs of invocation indexes where the second is the next attempt of the first: same step, same
  * input event, attempt number one higher.
  */
-function retryPairs(invocations: RunTraceInvocation[]): [number, number][] {
+function retryPairs(invocations: readonly RunTraceInvocation[]): [number, number][] {
   const pairs: [number, number][] = [];
   invocations.forEach((invocation, index) => {
     if (invocation.attempt === 0) return;

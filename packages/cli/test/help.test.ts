@@ -1,0 +1,46 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { runBin, runStepwise } from "./spawn-cli.js";
+
+describe("stepwise --help", () => {
+  it("lists the draw and run commands and exits 0", async () => {
+    const run = await runBin(["--help"]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^Usage: stepwise \[options\] \[command\]/);
+    assert.match(run.stdout, /\n {2}draw \[options\] <module>/);
+    assert.match(run.stdout, /\n {2}run \[options\] <module>/);
+  });
+
+  it("describes the options of draw", async () => {
+    const run = await runStepwise(["draw", "--help"]);
+    assert.equal(run.code, 0, run.stderr);
+    for (const option of [
+      "--export <name>",
+      "--output <file>",
+      "--mermaid",
+      "--max-label-length <n>",
+    ]) {
+      assert.ok(run.stdout.includes(option), `mentions ${option}`);
+    }
+  });
+
+  it("describes the options of run", async () => {
+    const run = await runStepwise(["run", "--help"]);
+    assert.equal(run.code, 0, run.stderr);
+    for (const option of ["--export <name>", "--input <json>", "--stream", "--draw <file>"]) {
+      assert.ok(run.stdout.includes(option), `mentions ${option}`);
+    }
+  });
+
+  it("rejects an unknown command with exit code 1", async () => {
+    const run = await runStepwise(["paint"]);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /unknown command 'paint'/);
+  });
+
+  it("prints the version with --version", async () => {
+    const run = await runStepwise(["--version"]);
+    assert.equal(run.code, 0);
+    assert.equal(run.stdout, "0.1.0\n");
+  });
+});

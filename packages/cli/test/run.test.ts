@@ -1,0 +1,128 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { fixture, runStepwise } from "./spawn-cli.js";
+
+const workDir = mkdtempSync(join(tmpdir(), "stepwise-cli-run-"));
+after(() => rmSync(workDir, { recursive: true, force: true }));
+
+describe("stepwise run", () => {
+  it("prints a string result as it is", async () => {
+    const run = await runStepwise(["run", fixture("progress.ts"), "--input", '{"name":"Ada"}']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, "Hello, Ada!\n");
+  });
+
+  it("prints any other result as JSON", async () => {
+    const run = await runStepwise(["run", fixture("rag.ts"), "--input", '{"query":"What is AI?"}']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout), {
+      answer: "about What is AI?",
+      sources: ["doc-a", "doc-b"],
+    });
+  });
+
+  it("runs without --input", async () => {
+    const run = await runStepwise(["run", fixture("progress.ts")]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, "Hello, world!\n");
+  });
+
+  it("prints each streamed event as `eventType {json}` before the result with --stream", async () => {
+    const run = await runStepwise([
+      "run",
+      fixture("progress.ts"),
+      "--stream",
+      "--input",
+      '{"name":"Ada"}',
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    const lines = run.stdout.trimEnd().split("\n");
+    assert.deepEqual(lines.slice(0, 2), [
+      'ProgressEvent {"message":"looking up"}',
+      'ProgressEvent {"message":"writing"}',
+    ]);
+    assert.match(lines[2]!, /^StopEvent \{"result":"Hello, Ada!"\}$/);
+    assert.equal(lines[3], "Hello, Ada!");
+    assert.equal(lines.length, 4);
+  });
+
+  it("runs the workflow named by --export", async () => {
+    const run = await runStepwise([
+      "run",
+      fixture("several.ts"),
+      "--export",
+      "UpperWorkflow",
+      "--input",
+      '{"text":"quiet"}',
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, "QUIET\n");
+  });
+
+  it("runs a workflow instance exported by a JavaScript module", async () => {
+    const run = await runStepwise(["run", fixture("plain.js"), "--input", '{"text":"hi"}']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout), { echoed: "hi" });
+  });
+
+  it("writes a drawing of what the run did with --draw", async () => {
+    const output = join(workDir, "run.html");
+    const run = await runStepwise([
+      "run",
+      fixture("rag.ts"),
+      "--input",
+      '{"query":"q"}',
+      "--draw",
+      output,
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stderr, `wrote ${output}\n`);
+    const html = readFileSync(output, "utf8");
+    assert.match(html, /retrieve#\d+/);
+    assert.match(html, /synthesize#\d+/);
+  });
+
+  it("says --input is not valid JSON, quoting the parser", async () => {
+    const run = await runStepwise(["run", fixture("rag.ts"), "--input", "{query: 1}"]);
+    assert.equal(run.code, 1);
+    assert.match(
+      run.stderr,
+      /^stepwise: error: --input is not valid JSON \(.+\); pass an object such as/,
+    );
+    assert.equal(run.stderr.trimEnd().split("\n").length, 1);
+  });
+
+  it("says --input must be a JSON object when it is an array", async () => {
+    const run = await runStepwise(["run", fixture("rag.ts"), "--input", "[1,2]"]);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /^stepwise: error: --input must be a JSON object .*; got an array\n$/);
+  });
+
+  it("lists the workflow exports when --export names a missing export", async () => {
+    const run = await runStepwise(["run", fixture("several.ts"), "--export", "Middle"]);
+    assert.equal(run.code, 1);
+    assert.match(
+      run.stderr,
+      /^stepwise: error: .* has no export named `Middle`; its workflow exports are `UpperWorkflow`, `LowerWorkflow`\n$/,
+    );
+  });
+
+  it("says how to fix a class that cannot be built without arguments", async () => {
+    const run = await runStepwise(["run", fixture("needs-args.ts")]);
+    assert.equal(run.code, 1);
+    assert.match(
+      run.stderr,
+      /^stepwise: error: could not create `IndexedWorkflow` with no arguments \(TypeError: IndexedWorkflow needs an index\); export a ready-made instance instead/,
+    );
+  });
+
+  it("reports a step's error as a failed run with exit code 1 and no stack trace", async () => {
+    const run = await runStepwise(["run", fixture("failing.ts")]);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /^stepwise: error: the run failed: .*the index is empty/);
+    assert.doesNotMatch(run.stderr, /\n\s+at /);
+  });
+});
