@@ -1,0 +1,114 @@
+/**
+ * `npm run bench [-- --quick] [--source] [--systems=a,b] [--scenarios=x,y]`: runs every scenario
+ * for every system, each (system, scenario) in its own child process, prints one table and
+ * writes results/<timestamp>.json and results/latest.json.
+ */
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { machineFacts } from "./machine.js";
+import { type BenchResults, type Cell, renderTable } from "./report.js";
+import { runChild } from "./run-child.js";
+import { type Mode, scenariosFor } from "./scenarios.js";
+import { systemIds } from "./systems/registry.js";
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    source: { type: "boolean", default: false },
+    systems: { type: "string" },
+    scenarios: { type: "string" },
+  },
+});
+
+const mode: Mode = values.quick ? "quick" : "full";
+const pick = (list: string | undefined) => list?.split(",").map((s) => s.trim());
+const wantedSystems = pick(values.systems) ?? [...systemIds];
+for (const id of wantedSystems) {
+  if (!systemIds.includes(id))
+    throw new Error(
+      `unknown system \`${id}\` in --systems; known systems: ${systemIds.join(", ")}`,
+    );
+}
+const allScenarios = scenariosFor(mode);
+const wantedScenarios = pick(values.scenarios);
+for (const id of wantedScenarios ?? []) {
+  if (!allScenarios.some((s) => s.id === id))
+    throw new Error(
+      `unknown scenario \`${id}\` in --scenarios for ${mode} mode; known: ${allScenarios.map((s) => s.id).join(", ")}`,
+    );
+}
+const scenarios = allScenarios.filter((s) => !wantedScenarios || wantedScenarios.includes(s.id));
+
+const coreDist = new URL("../../packages/core/dist/index.js", import.meta.url);
+let systems = wantedSystems;
+if (systems.includes("stepwise") && !values.source && !existsSync(coreDist)) {
+  console.error(
+    "stepwise is measured from its compiled dist, which is missing: run `npm run build` at the " +
+      "repository root first (or pass --source to load its TypeScript source). Measuring the others.",
+  );
+  systems = systems.filter((id) => id !== "stepwise");
+}
+
+// Column labels, with the versions measured. Kept here rather than read from the adapters so
+// that this process never imports an engine: each one is loaded only in its own children.
+const labels: Record<string, string> = {
+  floor: "plain async",
+  stepwise: "stepwise 0.1.0",
+  llamaindex: "llamaindex 1.3.4",
+  langgraph: "langgraph 1.7.3",
+  mastra: "mastra 1.71.0",
+};
+
+const started = new Date();
+const t0 = performance.now();
+const results: Record<string, Record<string, Cell>> = {};
+const jobs = scenarios.flatMap((scenario) =>
+  systems
+    .filter((system) => !scenario.only || scenario.only.includes(system))
+    .map((system) => ({ scenario, system })),
+);
+let done = 0;
+for (const { scenario, system } of jobs) {
+  done++;
+  process.stderr.write(`[${done}/${jobs.length}] ${system} ${scenario.id} ... `);
+  const outcome = await runChild({ system, scenario }, { source: values.source });
+  const row = results[scenario.id] ?? {};
+  results[scenario.id] = row;
+  if (outcome.ok) {
+    const r = outcome.result;
+    row[system] = {
+      median: r.median,
+      samples: r.samples,
+      wallMs: r.wallMs,
+      warnings: outcome.warnings,
+    };
+    process.stderr.write(
+      `${r.median.toFixed(2)} ${scenario.unit} (${r.samples.length} runs, ${(r.wallMs / 1000).toFixed(1)} s)\n`,
+    );
+  } else {
+    row[system] = { error: outcome.error, timedOut: outcome.timedOut, warnings: outcome.warnings };
+    process.stderr.write(`${outcome.timedOut ? "TIMED OUT" : "FAILED"}\n${outcome.error}\n`);
+  }
+}
+
+const report: BenchResults = {
+  startedAt: started.toISOString(),
+  mode,
+  stepwiseFrom: values.source ? "source" : "dist",
+  machine: machineFacts(),
+  systems: systems.map((id) => ({ id, label: labels[id] ?? id })),
+  scenarios,
+  results,
+  wallSeconds: (performance.now() - t0) / 1000,
+};
+
+console.log(renderTable(report));
+const dir = new URL("../results/", import.meta.url);
+mkdirSync(dir, { recursive: true });
+const json = `${JSON.stringify(report, null, 2)}\n`;
+const stamp = started.toISOString().replace(/[:.]/g, "-");
+writeFileSync(new URL(`${stamp}${mode === "quick" ? "-quick" : ""}.json`, dir), json);
+writeFileSync(new URL("latest.json", dir), json);
+console.log(
+  `\nwrote bench/results/${stamp}${mode === "quick" ? "-quick" : ""}.json and bench/results/latest.json`,
+);

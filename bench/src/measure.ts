@@ -1,0 +1,119 @@
+import type { Plan, Scenario } from "./scenarios.js";
+import type { BenchSystem, RunOnce } from "./systems/types.js";
+
+/** What one (system, scenario) child measured. */
+export interface Measurement {
+  /** Per-unit values of each timed repetition (µs per hop/event/run, or KB retained). */
+  readonly samples: number[];
+  readonly median: number;
+  readonly warmups: number;
+  /** Wall time of the whole measurement, warm-up included, in milliseconds. */
+  readonly wallMs: number;
+  /** Monotonic clock (µs, the clock V8's profiler uses) when the timed repeats began and ended. */
+  readonly timedWindowUs: readonly [number, number];
+}
+
+function monotonicUs(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
+const gc: () => void =
+  (globalThis as { gc?: () => void }).gc ??
+  (() => {
+    throw new Error("run the bench child with --expose-gc: heap figures need a forced GC");
+  });
+
+/** Lets timers and callbacks that a finished run scheduled fire, so they are not counted. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+async function fullGc(): Promise<void> {
+  await settle();
+  gc();
+  gc();
+}
+
+/** The middle value (mean of the two middle values for an even count). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  if (sorted.length === 0) return Number.NaN;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Builds "one repetition of `size`" for a scenario: a run of size n, or n runs. */
+async function repetitionOf(
+  system: BenchSystem,
+  scenario: Scenario,
+  size: number,
+): Promise<() => Promise<void>> {
+  switch (scenario.kind) {
+    case "chain":
+      return system.chain(size);
+    case "fanOut":
+      return system.fanOut(size);
+    case "variant": {
+      const make = system.variants?.[scenario.variant!.id];
+      if (!make) throw new Error(`${system.id} has no variant ${scenario.variant!.id}`);
+      return make(size);
+    }
+    case "seqRuns":
+    case "heap": {
+      const run = await system.tinyRun();
+      return async () => {
+        for (let i = 0; i < size; i++) await run();
+      };
+    }
+    case "concRuns": {
+      const run = await system.tinyRun();
+      return async () => {
+        const pending: Promise<void>[] = [];
+        for (let i = 0; i < size; i++) pending.push(run());
+        await Promise.all(pending);
+      };
+    }
+  }
+}
+
+async function timeOnce(once: RunOnce): Promise<number> {
+  await fullGc();
+  const t0 = performance.now();
+  await once();
+  return performance.now() - t0;
+}
+
+async function heapOnce(once: RunOnce): Promise<number> {
+  await fullGc();
+  const before = process.memoryUsage().heapUsed;
+  await once();
+  await fullGc();
+  return (process.memoryUsage().heapUsed - before) / 1024;
+}
+
+/** Warms up, then repeats the scenario per its plan, and returns per-unit samples. */
+export async function measure(system: BenchSystem, scenario: Scenario): Promise<Measurement> {
+  const plan: Plan = scenario.plan;
+  const start = performance.now();
+  const warm = await repetitionOf(system, scenario, Math.min(plan.warmupN, scenario.n));
+  for (let i = 0; i < plan.warmups; i++) await warm();
+  const timed = await repetitionOf(system, scenario, scenario.n);
+  const samples: number[] = [];
+  const windowStart = monotonicUs();
+  const measuringSince = performance.now();
+  while (
+    samples.length < plan.maxRepeats &&
+    (samples.length < plan.minRepeats || performance.now() - measuringSince < plan.budgetMs)
+  ) {
+    if (scenario.kind === "heap") samples.push(await heapOnce(timed));
+    else samples.push(((await timeOnce(timed)) * 1000) / scenario.n);
+  }
+  return {
+    samples,
+    median: median(samples),
+    warmups: plan.warmups,
+    wallMs: performance.now() - start,
+    timedWindowUs: [windowStart, monotonicUs()],
+  };
+}

@@ -1,0 +1,208 @@
+import type { MachineFacts } from "./machine.js";
+import type { Mode, Scenario } from "./scenarios.js";
+
+/** One cell of the results: a system's figures for one scenario. */
+export interface Cell {
+  readonly median?: number;
+  readonly samples?: number[];
+  readonly wallMs?: number;
+  readonly error?: string;
+  readonly timedOut?: boolean;
+  readonly warnings?: string[];
+}
+
+/** Everything one `npm run bench` measured; written to results/<timestamp>.json. */
+export interface BenchResults {
+  readonly startedAt: string;
+  readonly mode: Mode;
+  /** Where stepwise was loaded from: "dist" (compiled, the default) or "source" (TypeScript). */
+  readonly stepwiseFrom: "dist" | "source";
+  readonly machine: MachineFacts;
+  readonly systems: { readonly id: string; readonly label: string }[];
+  readonly scenarios: Scenario[];
+  /** results[scenarioId][systemId] */
+  readonly results: Record<string, Record<string, Cell>>;
+  readonly wallSeconds: number;
+}
+
+/** Formats a per-unit figure with about three significant digits. */
+export function formatNumber(value: number): string {
+  const abs = Math.abs(value);
+  if (abs >= 1000) return Math.round(value).toLocaleString("en-US");
+  if (abs >= 100) return value.toFixed(0);
+  if (abs >= 10) return value.toFixed(1);
+  return value.toFixed(2);
+}
+
+function formatRatio(ratio: number): string {
+  return ratio >= 10 ? `×${ratio.toFixed(0)}` : `×${ratio.toFixed(1)}`;
+}
+
+function cellText(cell: Cell | undefined): string {
+  if (!cell) return "—";
+  if (cell.timedOut) return "timed out";
+  if (cell.error !== undefined) return "error";
+  return formatNumber(cell.median!);
+}
+
+const peers = ["llamaindex", "langgraph", "mastra"];
+
+/** peer median ÷ stepwise median for time rows (how many times slower the peer is). */
+function ratioToStepwise(
+  scenario: Scenario,
+  row: Record<string, Cell>,
+  peer: string,
+): number | null {
+  const ours = row.stepwise?.median;
+  const theirs = row[peer]?.median;
+  if (scenario.unit === "KB" || ours === undefined || theirs === undefined || ours <= 0)
+    return null;
+  return theirs / ours;
+}
+
+function pad(text: string, width: number, right: boolean): string {
+  return right ? text.padStart(width) : text.padEnd(width);
+}
+
+/** Renders the results as one text table, with notes and the engine targets under it. */
+export function renderTable(results: BenchResults): string {
+  const header = [
+    "scenario",
+    "unit",
+    ...results.systems.map((s) => s.label),
+    "fastest peer ÷ stepwise",
+  ];
+  const rows: string[][] = [];
+  for (const scenario of results.scenarios) {
+    const row = results.results[scenario.id] ?? {};
+    const cells = results.systems.map((system) => {
+      const text = cellText(row[system.id]);
+      const ratio = peers.includes(system.id) ? ratioToStepwise(scenario, row, system.id) : null;
+      return ratio === null ? text : `${text} (${formatRatio(ratio)})`;
+    });
+    const ratios = peers
+      .map((peer) => ratioToStepwise(scenario, row, peer))
+      .filter((r): r is number => r !== null);
+    rows.push([
+      scenario.label,
+      scenario.unit,
+      ...cells,
+      ratios.length ? formatRatio(Math.min(...ratios)) : "—",
+    ]);
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => pad(c, widths[i]!, i >= 2)).join(" | ")} |`;
+  const separator = `|${widths.map((w, i) => (i >= 2 ? `${"-".repeat(w + 1)}:` : "-".repeat(w + 2))).join("|")}|`;
+  const m = results.machine;
+  const out: string[] = [
+    `stepwise bench — ${results.mode === "quick" ? "QUICK mode (1,000-size rows only, heap after 2,000 runs, few repeats: a smoke check, not a result)" : "full mode"}`,
+    `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.platform}, Node ${m.node} (V8 ${m.v8})`,
+    `stepwise from ${results.stepwiseFrom === "dist" ? "packages/core/dist (compiled JS)" : "TypeScript source (--source)"}; ` +
+      `medians per unit; (×N) = peer ÷ stepwise; ${results.wallSeconds.toFixed(0)} s in all`,
+    "",
+    line(header),
+    separator,
+    ...rows.map(line),
+  ];
+  const notes: string[] = [];
+  for (const scenario of results.scenarios) {
+    for (const system of results.systems) {
+      const cell = results.results[scenario.id]?.[system.id];
+      if (!cell) continue;
+      if (cell.error !== undefined)
+        notes.push(`${system.id} / ${scenario.id}: ${cell.error.split("\n")[0]}`);
+      else if (results.mode === "full" && cell.samples && cell.samples.length < 3)
+        notes.push(
+          `${system.id} / ${scenario.id}: ${cell.samples.length} timed run(s) only (time cap)`,
+        );
+      for (const warning of cell.warnings ?? []) {
+        if (!warning.startsWith("(Use `node --trace-warnings"))
+          notes.push(`${system.id} / ${scenario.id}: ${warning}`);
+      }
+    }
+  }
+  if (notes.length) out.push("", "Notes:", ...notes.map((n) => `  - ${n}`));
+  out.push("", ...targetLines(results));
+  return out.join("\n");
+}
+
+function medianOf(results: BenchResults, scenario: string, system: string): number | undefined {
+  return results.results[scenario]?.[system]?.median;
+}
+
+/** The engine's targets from the issue, checked against this run's stepwise figures. */
+function targetLines(results: BenchResults): string[] {
+  if (!results.systems.some((s) => s.id === "stepwise")) return [];
+  const lines = ["Targets for stepwise:"];
+  const check = (
+    label: string,
+    value: number | undefined,
+    ok: (v: number) => boolean,
+    unit: string,
+  ) => {
+    if (value === undefined) return;
+    lines.push(`  ${ok(value) ? "PASS" : "MISS"}  ${label}: ${formatNumber(value)} ${unit}`);
+  };
+  check(
+    "≤ 5 µs per hop at 10,000",
+    medianOf(results, "chain-10k", "stepwise"),
+    (v) => v <= 5,
+    "µs",
+  );
+  check(
+    "≤ 5 µs per event at 10,000",
+    medianOf(results, "fanout-10k", "stepwise"),
+    (v) => v <= 5,
+    "µs",
+  );
+  check(
+    "≤ 5 µs per event at 10,000 (counter fan-in)",
+    medianOf(results, "fanout-10k-counter", "stepwise"),
+    (v) => v <= 5,
+    "µs",
+  );
+  for (const id of ["runs-seq-2k", "runs-seq-500", "runs-conc-1k"]) {
+    check(`≤ 25 µs per tiny run (${id})`, medianOf(results, id, "stepwise"), (v) => v <= 25, "µs");
+  }
+  for (const [small, large] of [
+    ["chain-1k", "chain-10k"],
+    ["fanout-1k", "fanout-10k"],
+    ["fanout-1k-counter", "fanout-10k-counter"],
+  ] as const) {
+    const a = medianOf(results, small, "stepwise");
+    const b = medianOf(results, large, "stepwise");
+    if (a !== undefined && b !== undefined)
+      check(
+        `linear in N (${large} per unit ÷ ${small} per unit ≤ 1.5)`,
+        b / a,
+        (v) => v <= 1.5,
+        "×",
+      );
+  }
+  for (const id of ["heap-10k", "heap-2k"]) {
+    check(
+      `flat heap (${id} ≤ 256 KB retained)`,
+      medianOf(results, id, "stepwise"),
+      (v) => v <= 256,
+      "KB",
+    );
+  }
+  for (const scenario of results.scenarios) {
+    if (scenario.unit === "KB" || scenario.only) continue;
+    const ours = medianOf(results, scenario.id, "stepwise");
+    const fastest = Math.min(
+      ...peers
+        .map((p) => medianOf(results, scenario.id, p))
+        .filter((v): v is number => v !== undefined),
+    );
+    if (ours !== undefined && Number.isFinite(fastest))
+      check(
+        `≥ 20× ahead of the fastest peer (${scenario.id})`,
+        fastest / ours,
+        (v) => v >= 20,
+        "×",
+      );
+  }
+  return lines;
+}

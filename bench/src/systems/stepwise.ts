@@ -1,0 +1,115 @@
+import { type Context, Event, StartEvent, StopEvent, step, Workflow } from "@stepwise/core";
+import { z } from "zod";
+import { type BenchSystem, expectEqual, type RunOnce } from "./types.js";
+
+// stepwise, imported as "@stepwise/core": from packages/core/dist by default (compiled JS, as
+// the peers ship), or from its TypeScript source when the bench runs with `--source`.
+// Every workflow uses default options (timeout 60 s, validation on), as a user would.
+
+class CountEvent extends Event.define({ n: z.number() }) {}
+class ItemEvent extends Event.define({ i: z.number() }) {}
+class DoneEvent extends Event.define({ v: z.number() }) {}
+
+/** A start step, then one step re-emitting `CountEvent` until it reaches `n`. */
+class ChainFlow extends Workflow {
+  constructor(readonly n: number) {
+    super();
+  }
+
+  @step({ accepts: StartEvent, emits: CountEvent })
+  async begin(_ev: StartEvent): Promise<CountEvent> {
+    return new CountEvent({ n: 1 });
+  }
+
+  @step({ accepts: CountEvent, emits: [CountEvent, StopEvent] })
+  async hop(ev: CountEvent): Promise<CountEvent | StopEvent> {
+    return ev.n >= this.n ? new StopEvent({ result: ev.n }) : new CountEvent({ n: ev.n + 1 });
+  }
+}
+
+/**
+ * `ctx.sendEvent` n items to a worker step; a collector fans the results in with
+ * `ctx.collectEvents(ev, [DoneEvent x n])`, the seed's (Python's) idiom.
+ */
+class FanOutFlow extends Workflow {
+  readonly expected: (typeof DoneEvent)[];
+
+  constructor(readonly n: number) {
+    super();
+    this.expected = Array.from({ length: n }, () => DoneEvent);
+  }
+
+  @step({ accepts: StartEvent, emits: ItemEvent })
+  async begin(_ev: StartEvent, ctx: Context): Promise<null> {
+    for (let i = 0; i < this.n; i++) ctx.sendEvent(new ItemEvent({ i }));
+    return null;
+  }
+
+  @step({ accepts: ItemEvent, emits: DoneEvent, numWorkers: 8 })
+  async work(ev: ItemEvent): Promise<DoneEvent> {
+    return new DoneEvent({ v: ev.i * 2 });
+  }
+
+  @step({ accepts: DoneEvent, emits: StopEvent, numWorkers: 1 })
+  async collect(ev: DoneEvent, ctx: Context): Promise<StopEvent | null> {
+    const all = ctx.collectEvents(ev, this.expected);
+    return all === null ? null : new StopEvent({ result: all.length });
+  }
+}
+
+/** The same fan-out, fanned in by a counter in `ctx.store` instead of `collectEvents`. */
+class FanOutCounterFlow extends Workflow {
+  constructor(readonly n: number) {
+    super();
+  }
+
+  @step({ accepts: StartEvent, emits: ItemEvent })
+  async begin(_ev: StartEvent, ctx: Context): Promise<null> {
+    for (let i = 0; i < this.n; i++) ctx.sendEvent(new ItemEvent({ i }));
+    return null;
+  }
+
+  @step({ accepts: ItemEvent, emits: DoneEvent, numWorkers: 8 })
+  async work(ev: ItemEvent): Promise<DoneEvent> {
+    return new DoneEvent({ v: ev.i * 2 });
+  }
+
+  @step({ accepts: DoneEvent, emits: StopEvent, numWorkers: 1 })
+  async collect(_ev: DoneEvent, ctx: Context): Promise<StopEvent | null> {
+    const count = (ctx.store.get("count", 0) as number) + 1;
+    await ctx.store.set("count", count);
+    return count === this.n ? new StopEvent({ result: count }) : null;
+  }
+}
+
+/** Start -> stop in one step. */
+class TinyFlow extends Workflow {
+  @step({ accepts: StartEvent, emits: StopEvent })
+  async only(_ev: StartEvent): Promise<StopEvent> {
+    return new StopEvent({ result: 1 });
+  }
+}
+
+function runOf(wf: Workflow, what: string, expected: number): RunOnce {
+  return async () => {
+    expectEqual("stepwise", what, await wf.run(), expected);
+  };
+}
+
+/** stepwise: the engine this repository builds. */
+export const stepwise: BenchSystem = {
+  id: "stepwise",
+  label: "stepwise 0.1.0",
+  async chain(n) {
+    return runOf(new ChainFlow(n), "chain", n);
+  },
+  async fanOut(n) {
+    return runOf(new FanOutFlow(n), "fan-out", n);
+  },
+  async tinyRun() {
+    return runOf(new TinyFlow(), "tiny run", 1);
+  },
+  variants: {
+    fanOutCounter: async (n) => runOf(new FanOutCounterFlow(n), "fan-out (counter)", n),
+  },
+};
