@@ -6,6 +6,7 @@
  *   npm start -- "How much does the Team plan cost?"
  *   STEPWISE_MODEL=ollama:llama3.2 npm start       # a generated answer from a local model
  *   npm start -- --data ./my-notes --top-k 3 "What did we decide about caching?"
+ *   npm start -- --no-draw                         # skip writing examples/rag-workflow.html
  *
  * The workflow itself is the `RAGWorkflow` class (two steps); `main()` below loads the documents,
  * builds the index, runs the workflow and prints its event stream as it arrives.
@@ -260,7 +261,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   const index = await VectorStoreIndex.fromDocuments(documents, embedder);
   log(`  index:      ${index.size} chunks embedded in ${seconds(started)}`);
 
-  const drawing = await drawWorkflow();
+  const drawing = flags["no-draw"] ? null : await drawWorkflow();
   if (drawing) log(`  drawing:    ${drawing}`);
 
   log();
