@@ -1,0 +1,518 @@
+/**
+ * The control loop as a pure function: `reduce(state, tick, now)` applies one tick and returns
+ * the commands to perform. It never awaits, reads a clock, starts a timer or calls user code;
+ * time comes in as `now` (ms). See ARCHITECTURE.md beside this file.
+ */
+import type { Command } from "./commands.js";
+import { activeSteps, type RunState, type StepRunState, type Waiter } from "./run-state.js";
+import type { ErrorInfo, EventRecord, Recoveries, StepOutcome, Tick, WorkItem } from "./ticks.js";
+
+/** The result of one tick: the state (updated in place) and the commands to perform, in order. */
+export interface Transition {
+  readonly state: RunState;
+  readonly commands: Command[];
+}
+
+/**
+ * Applies one tick to a run. `state` is updated in place and returned, so a loop step costs O(1)
+ * however long the queues are; clone it first (`structuredClone`) to keep the old one.
+ */
+export function reduce(state: RunState, tick: Tick, now: number): Transition {
+  const commands: Command[] = [];
+  switch (tick.type) {
+    case "start":
+      start(state, tick.event, tick.timeoutMs, now, commands);
+      break;
+    case "resume":
+      resume(state, tick.timeoutMs, now, commands);
+      break;
+    case "addEvent":
+      if (state.status === "running") {
+        noteEvent(state, tick.event);
+        route(state, tick.event, tick.step, tick.recoveries, now, commands);
+      }
+      break;
+    case "stepResult":
+      stepResult(state, tick.step, tick.workerId, tick.outcome, now, commands);
+      break;
+    case "collect":
+      collect(state, tick, commands);
+      break;
+    case "wait":
+      wait(state, tick, now, commands);
+      break;
+    case "timer":
+      timer(state, tick.id, now, commands);
+      break;
+    case "cancel":
+      if (state.status === "running") {
+        state.status = "cancelled";
+        disarmTimers(state, commands);
+        commands.push({ type: "cancelled" });
+      }
+      break;
+    case "idleCheck":
+      state.idleCheckPending = false;
+      if (isQuiet(state) && !state.idleNotified) {
+        state.idleNotified = true;
+        commands.push({ type: "idle" });
+      }
+      return { state, commands };
+    default:
+      return assertNever(tick);
+  }
+  if (isQuiet(state)) {
+    if (!state.idleNotified && !state.idleCheckPending) {
+      state.idleCheckPending = true;
+      commands.push({ type: "scheduleIdleCheck" });
+    }
+  } else {
+    state.idleNotified = false;
+  }
+  return { state, commands };
+}
+
+function assertNever(value: never): never {
+  throw new Error(`Unknown tick: ${JSON.stringify(value)}`);
+}
+
+function isQuiet(state: RunState): boolean {
+  return (
+    state.status === "running" &&
+    state.active === 0 &&
+    state.queued === 0 &&
+    state.retriesPending === 0
+  );
+}
+
+function noteEvent(state: RunState, event: EventRecord): void {
+  if (event.id > state.lastEventId) state.lastEventId = event.id;
+}
+
+function start(
+  state: RunState,
+  event: EventRecord,
+  timeoutMs: number | null,
+  now: number,
+  commands: Command[],
+): void {
+  if (state.status !== "idle") return;
+  state.status = "running";
+  state.startedAt = now;
+  armRunTimeout(state, timeoutMs, now, commands);
+  noteEvent(state, event);
+  route(state, event, null, null, now, commands);
+}
+
+function armRunTimeout(
+  state: RunState,
+  timeoutMs: number | null,
+  now: number,
+  commands: Command[],
+): void {
+  delete state.timers.timeout;
+  if (timeoutMs === null) return;
+  state.timers.timeout = { dueAt: now + timeoutMs, tick: { type: "runTimeout", timeoutMs } };
+  commands.push({ type: "setTimer", id: "timeout", dueAt: now + timeoutMs });
+}
+
+/** In-flight items go back to the head of their queues and run again; timers are re-armed. */
+function resume(state: RunState, timeoutMs: number | null, now: number, commands: Command[]): void {
+  if (state.status === "completed" || state.status === "failed") return;
+  state.status = "running";
+  state.startedAt ??= now;
+  state.idleCheckPending = false;
+  state.idleNotified = false;
+  for (const step of Object.values(state.steps)) {
+    const interrupted: WorkItem[] = [];
+    for (const worker of step.workers) {
+      if (!worker) continue;
+      returnTaken(step, worker.taken);
+      interrupted.push(worker.item);
+    }
+    step.workers = [];
+    step.queue.unshift(...interrupted);
+  }
+  state.active = 0;
+  state.queued = 0;
+  for (const step of Object.values(state.steps)) state.queued += step.queue.length;
+  for (const [id, timer] of Object.entries(state.timers)) {
+    if (timer.tick.type !== "runTimeout")
+      commands.push({ type: "setTimer", id, dueAt: timer.dueAt });
+  }
+  armRunTimeout(state, timeoutMs, now, commands);
+  for (const name of Object.keys(state.steps)) fill(state, name, now, commands);
+}
+
+function newItem(event: EventRecord, recoveries: Recoveries | null): WorkItem {
+  return {
+    event,
+    attempts: 0,
+    firstAttemptAt: null,
+    lastError: null,
+    lastFailedAt: null,
+    recoveries,
+  };
+}
+
+function route(
+  state: RunState,
+  event: EventRecord,
+  target: string | null,
+  recoveries: Recoveries | null,
+  now: number,
+  commands: Command[],
+): void {
+  if (event.role === "stop") {
+    finish(state, commands);
+    state.status = "completed";
+    commands.push({ type: "complete", event });
+    return;
+  }
+  let resolvedSteps: Set<string> | null = null;
+  if (state.waiting > 0) resolvedSteps = resolveWaiters(state, event, target, now, commands);
+  const steps = target !== null ? [target] : state.config.routes[event.type];
+  let delivered = resolvedSteps !== null && resolvedSteps.size > 0;
+  if (steps) {
+    for (const name of steps) {
+      if (resolvedSteps?.has(name)) continue;
+      enqueue(state, name, newItem(event, recoveries), now, commands);
+      delivered = true;
+    }
+  }
+  if (event.role === "inputRequired") commands.push({ type: "publish", event });
+  else if (!delivered) commands.push({ type: "unhandled", event, step: target });
+}
+
+function matches(waiter: Waiter, event: EventRecord): boolean {
+  if (waiter.resolved || waiter.timedOut || waiter.eventType !== event.type) return false;
+  if (!waiter.requirements) return true;
+  const fields = event.value as Record<string, unknown>;
+  for (const [key, expected] of Object.entries(waiter.requirements)) {
+    if (fields[key] !== expected) return false;
+  }
+  return true;
+}
+
+/** Resolves every waiter the event matches; their steps re-run with their original input. */
+function resolveWaiters(
+  state: RunState,
+  event: EventRecord,
+  target: string | null,
+  now: number,
+  commands: Command[],
+): Set<string> {
+  const resolved = new Set<string>();
+  for (const [name, step] of Object.entries(state.steps)) {
+    if (target !== null && name !== target) continue;
+    for (const waiter of step.waiters) {
+      if (!matches(waiter, event)) continue;
+      waiter.resolved = event;
+      if (waiter.timerId) {
+        delete state.timers[waiter.timerId];
+        commands.push({ type: "clearTimer", id: waiter.timerId });
+        waiter.timerId = null;
+      }
+      resolved.add(name);
+      enqueue(state, name, waiter.item, now, commands);
+    }
+  }
+  return resolved;
+}
+
+function enqueue(
+  state: RunState,
+  name: string,
+  item: WorkItem,
+  now: number,
+  commands: Command[],
+): void {
+  const step = state.steps[name] as StepRunState;
+  const workerId = freeWorker(state, name, step);
+  if (workerId === -1 || step.queue.length > 0) {
+    step.queue.push(item);
+    state.queued++;
+    commands.push({ type: "enqueued", step: name, item });
+    if (workerId !== -1) fill(state, name, now, commands);
+    return;
+  }
+  startWorker(state, name, step, workerId, item, now, commands);
+}
+
+function freeWorker(state: RunState, name: string, step: StepRunState): number {
+  const limit = state.config.steps[name]?.numWorkers ?? 1;
+  const workers = step.workers;
+  for (let id = 0; id < limit; id++) {
+    if (!workers[id]) return id;
+  }
+  return -1;
+}
+
+function startWorker(
+  state: RunState,
+  name: string,
+  step: StepRunState,
+  workerId: number,
+  item: WorkItem,
+  now: number,
+  commands: Command[],
+): void {
+  if (item.firstAttemptAt === null) item.firstAttemptAt = now;
+  const invocation = ++state.lastInvocation;
+  step.workers[workerId] = { item, invocation, taken: null };
+  state.active++;
+  commands.push({ type: "runWorker", step: name, workerId, item, invocation });
+}
+
+/** Starts queued items while the step has free workers. */
+function fill(state: RunState, name: string, now: number, commands: Command[]): void {
+  const step = state.steps[name] as StepRunState;
+  while (step.queue.length > 0 && state.status === "running") {
+    const workerId = freeWorker(state, name, step);
+    if (workerId === -1) return;
+    const item = step.queue.shift() as WorkItem;
+    state.queued--;
+    startWorker(state, name, step, workerId, item, now, commands);
+  }
+}
+
+function returnTaken(
+  step: StepRunState,
+  taken: Record<string, Record<string, EventRecord[]>> | null,
+): void {
+  if (!taken) return;
+  for (const [bufferId, byType] of Object.entries(taken)) {
+    const buffer = (step.collected[bufferId] ??= {});
+    for (const [type, events] of Object.entries(byType)) {
+      const existing = buffer[type];
+      buffer[type] = existing ? events.concat(existing) : events;
+    }
+  }
+}
+
+function stepResult(
+  state: RunState,
+  name: string,
+  workerId: number,
+  outcome: StepOutcome,
+  now: number,
+  commands: Command[],
+): void {
+  if (state.status !== "running") return;
+  const step = state.steps[name];
+  const worker = step?.workers[workerId];
+  if (!step || !worker) return;
+  step.workers[workerId] = null;
+  state.active--;
+  const item = worker.item;
+  const willRetry = outcome.kind === "failed" && outcome.retryDelayMs !== null;
+  if (willRetry) returnTaken(step, worker.taken);
+  if (step.waiters.length > 0) dropWaitersOf(state, step, item, willRetry);
+
+  switch (outcome.kind) {
+    case "event":
+      noteEvent(state, outcome.event);
+      route(state, outcome.event, null, item.recoveries, now, commands);
+      break;
+    case "none":
+      break;
+    case "failed":
+      failed(state, name, item, outcome.error, outcome.retryDelayMs, now, commands);
+      break;
+  }
+  if (state.status === "running") fill(state, name, now, commands);
+}
+
+/** After an invocation ends, the waiters it consumed go (resolved ones stay while it retries). */
+function dropWaitersOf(
+  state: RunState,
+  step: StepRunState,
+  item: WorkItem,
+  willRetry: boolean,
+): void {
+  step.waiters = step.waiters.filter((waiter) => {
+    const done =
+      waiter.item.event.id === item.event.id &&
+      (waiter.timedOut || (waiter.resolved && !willRetry));
+    if (done) state.waiting--;
+    return !done;
+  });
+}
+
+function failed(
+  state: RunState,
+  name: string,
+  item: WorkItem,
+  error: ErrorInfo,
+  retryDelayMs: number | null,
+  now: number,
+  commands: Command[],
+): void {
+  const attempts = item.attempts + 1;
+  const elapsedMs = now - (item.firstAttemptAt ?? now);
+  if (retryDelayMs !== null) {
+    const id = `retry:${++state.lastTimer}`;
+    const retry: WorkItem = { ...item, attempts, lastError: error, lastFailedAt: now };
+    state.timers[id] = {
+      dueAt: now + retryDelayMs,
+      tick: { type: "requeue", step: name, item: retry },
+    };
+    state.retriesPending++;
+    commands.push({ type: "setTimer", id, dueAt: now + retryDelayMs });
+    return;
+  }
+  const handler = state.config.catchOwners[name];
+  const budget = handler ? state.config.steps[handler]?.maxRecoveries : null;
+  const used = handler ? (item.recoveries?.[handler] ?? 0) : 0;
+  if (handler && budget != null && used + 1 <= budget) {
+    commands.push({
+      type: "recover",
+      handler,
+      failedStep: name,
+      item,
+      error,
+      attempts,
+      elapsedMs,
+      failedAt: now,
+      recoveries: { ...item.recoveries, [handler]: used + 1 },
+    });
+    return;
+  }
+  finish(state, commands);
+  state.status = "failed";
+  commands.push({ type: "fail", step: name, error, attempts, elapsedMs });
+}
+
+/** Ends the run for good: timers disarmed and dropped, queues, buffers and waiters cleared. */
+function finish(state: RunState, commands: Command[]): void {
+  disarmTimers(state, commands);
+  state.timers = {};
+  for (const step of Object.values(state.steps)) {
+    step.queue = [];
+    step.workers = [];
+    step.collected = {};
+    step.waiters = [];
+  }
+  state.active = 0;
+  state.queued = 0;
+  state.retriesPending = 0;
+  state.waiting = 0;
+}
+
+/** Disarms every timer but keeps them in the state, so a cancelled run can still resume. */
+function disarmTimers(state: RunState, commands: Command[]): void {
+  for (const id of Object.keys(state.timers)) commands.push({ type: "clearTimer", id });
+}
+
+function collect(
+  state: RunState,
+  tick: Extract<Tick, { type: "collect" }>,
+  commands: Command[],
+): void {
+  const step = state.steps[tick.step];
+  if (!step) {
+    commands.push({ type: "collected", events: null });
+    return;
+  }
+  noteEvent(state, tick.event);
+  const buffer = (step.collected[tick.bufferId] ??= {});
+  if (tick.expected[tick.event.type] !== undefined) {
+    const list = buffer[tick.event.type];
+    if (list) list.push(tick.event);
+    else buffer[tick.event.type] = [tick.event];
+  }
+  for (const [type, count] of Object.entries(tick.expected)) {
+    if ((buffer[type]?.length ?? 0) < count) {
+      commands.push({ type: "collected", events: null });
+      return;
+    }
+  }
+  const taken: Record<string, EventRecord[]> = {};
+  for (const [type, count] of Object.entries(tick.expected)) {
+    const list = buffer[type] as EventRecord[];
+    if (list.length === count) {
+      taken[type] = list;
+      delete buffer[type];
+    } else {
+      taken[type] = list.splice(0, count);
+    }
+  }
+  const worker = step.workers[tick.workerId];
+  if (worker) {
+    worker.taken ??= {};
+    const mine = (worker.taken[tick.bufferId] ??= {});
+    for (const [type, events] of Object.entries(taken))
+      mine[type] = (mine[type] ?? []).concat(events);
+  }
+  commands.push({ type: "collected", events: taken });
+}
+
+function wait(
+  state: RunState,
+  tick: Extract<Tick, { type: "wait" }>,
+  now: number,
+  commands: Command[],
+): void {
+  if (state.status !== "running") return;
+  const step = state.steps[tick.step];
+  const worker = step?.workers[tick.workerId];
+  if (!step || !worker) return;
+  const spec = tick.waiter;
+  let timerId: string | null = null;
+  if (spec.timeoutMs !== null) {
+    timerId = `waiter:${++state.lastTimer}`;
+    state.timers[timerId] = {
+      dueAt: now + spec.timeoutMs,
+      tick: { type: "waiterTimeout", step: tick.step, waiterId: spec.id },
+    };
+    commands.push({ type: "setTimer", id: timerId, dueAt: now + spec.timeoutMs });
+  }
+  step.waiters.push({
+    id: spec.id,
+    eventType: spec.eventType,
+    requirements: spec.requirements,
+    item: worker.item,
+    resolved: null,
+    timedOut: false,
+    timerId,
+  });
+  state.waiting++;
+  step.workers[tick.workerId] = null;
+  state.active--;
+  returnTaken(step, worker.taken);
+  if (tick.waiterEvent) {
+    noteEvent(state, tick.waiterEvent);
+    commands.push({ type: "publish", event: tick.waiterEvent });
+  }
+  fill(state, tick.step, now, commands);
+}
+
+function timer(state: RunState, id: string, now: number, commands: Command[]): void {
+  const due = state.timers[id];
+  if (!due || state.status !== "running") return;
+  delete state.timers[id];
+  const inner = due.tick;
+  switch (inner.type) {
+    case "requeue":
+      state.retriesPending--;
+      enqueue(state, inner.step, inner.item, now, commands);
+      break;
+    case "runTimeout":
+      state.status = "timedOut";
+      disarmTimers(state, commands);
+      commands.push({
+        type: "timedOut",
+        timeoutMs: inner.timeoutMs,
+        activeSteps: activeSteps(state),
+      });
+      break;
+    case "waiterTimeout": {
+      const waiter = state.steps[inner.step]?.waiters.find((w) => w.id === inner.waiterId);
+      if (!waiter || waiter.resolved) return;
+      waiter.timedOut = true;
+      waiter.timerId = null;
+      enqueue(state, inner.step, waiter.item, now, commands);
+      break;
+    }
+  }
+}

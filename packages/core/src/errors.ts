@@ -1,0 +1,131 @@
+/**
+ * Every error class that stepwise throws. All extend {@link StepwiseError}, so
+ * `err instanceof StepwiseError` tells an engine error from a step's own error (which
+ * stepwise re-throws unchanged).
+ */
+
+/** Base class of every error stepwise throws itself. */
+export class StepwiseError extends Error {
+  override readonly name: string = "StepwiseError";
+}
+
+/** One problem found by {@link WorkflowValidationError}. */
+export interface ValidationProblem {
+  /** A stable code for the kind of problem, e.g. `"unreachable"`. */
+  readonly code: ValidationCode;
+  /** What is wrong and what to change. */
+  readonly message: string;
+  /** The steps the problem concerns, if any. */
+  readonly steps?: readonly string[];
+  /** The event types the problem concerns, if any. */
+  readonly events?: readonly string[];
+}
+
+/** The kinds of problem that workflow validation reports. */
+export type ValidationCode =
+  | "noSteps"
+  | "noStartStep"
+  | "multipleStartEvents"
+  | "noStopStep"
+  | "multipleStopEvents"
+  | "acceptsStopEvent"
+  | "consumedNeverProduced"
+  | "producedNeverConsumed"
+  | "duplicateEventType"
+  | "duplicateStep"
+  | "invalidStepOptions"
+  | "invalidOptions"
+  | "invalidCatchError"
+  | "unknownGraphCheck"
+  | "unreachable"
+  | "deadEnd"
+  | "terminalEvent";
+
+function formatProblems(workflowName: string, problems: readonly ValidationProblem[]): string {
+  const lines = problems.map((p) => `  - [${p.code}] ${p.message}`);
+  const noun = problems.length === 1 ? "problem" : "problems";
+  return `Workflow \`${workflowName}\` is invalid (${problems.length} ${noun}):\n${lines.join("\n")}`;
+}
+
+/**
+ * The workflow's steps or graph are wrong: thrown by the constructor, `validate()` and `run()`.
+ * `problems` lists every problem found, each with a code and the steps or events it concerns.
+ */
+export class WorkflowValidationError extends StepwiseError {
+  override readonly name = "WorkflowValidationError";
+  constructor(
+    readonly workflowName: string,
+    readonly problems: readonly ValidationProblem[],
+  ) {
+    super(formatProblems(workflowName, problems));
+  }
+}
+
+/** One failed field check of an event, as zod reports it. */
+export interface EventFieldIssue {
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
+  readonly code?: string;
+}
+
+/** An event was constructed with fields that fail its schema, or with a reserved field name. */
+export class EventValidationError extends StepwiseError {
+  override readonly name = "EventValidationError";
+  constructor(
+    readonly eventType: string,
+    readonly issues: readonly EventFieldIssue[],
+    message?: string,
+  ) {
+    super(message ?? EventValidationError.describe(eventType, issues));
+  }
+
+  static describe(eventType: string, issues: readonly EventFieldIssue[]): string {
+    const lines = issues.map((issue) => {
+      const field = issue.path.length > 0 ? issue.path.map(String).join(".") : "(fields)";
+      return `  - \`${field}\`: ${issue.message}`;
+    });
+    return `Invalid fields for event \`${eventType}\`:\n${lines.join("\n")}`;
+  }
+}
+
+/** The run took longer than the workflow's `timeout`, or a `waitForEvent` timed out. */
+export class WorkflowTimeoutError extends StepwiseError {
+  override readonly name = "WorkflowTimeoutError";
+  constructor(
+    message: string,
+    readonly timeout: number | null,
+    readonly activeSteps: readonly string[],
+  ) {
+    super(message);
+  }
+}
+
+/** The run was cancelled with `handler.cancel()` or through its `signal`. */
+export class WorkflowCancelledError extends StepwiseError {
+  override readonly name = "WorkflowCancelledError";
+  constructor(message = "The workflow run was cancelled.") {
+    super(message);
+  }
+}
+
+/** Misuse at run time: a step returned a non-event, an unknown step was targeted, ... */
+export class WorkflowRuntimeError extends StepwiseError {
+  override readonly name = "WorkflowRuntimeError";
+}
+
+/** A snapshot could not be read: malformed, from another workflow, or of an unknown version. */
+export class SnapshotError extends StepwiseError {
+  override readonly name = "SnapshotError";
+}
+
+/** Turns anything a step threw into an `Error`, once, at the boundary. */
+export function toError(thrown: unknown): Error {
+  if (thrown instanceof Error) return thrown;
+  let text: string;
+  try {
+    text = typeof thrown === "string" ? thrown : JSON.stringify(thrown);
+  } catch {
+    text = String(thrown);
+  }
+  return new Error(`Non-error value thrown: ${text}`, { cause: thrown });
+}

@@ -1,0 +1,78 @@
+/**
+ * The run's event stream: a single-consumer async iterable, buffered from the start of the run,
+ * that always ends (after the terminal event).
+ */
+import { WorkflowRuntimeError } from "./errors.js";
+import type { Event } from "./events.js";
+
+interface Entry {
+  readonly event: Event;
+  readonly internal: boolean;
+}
+
+/** @internal Owned by the runner: `push` publishes, `close` ends the stream. */
+export class EventStream {
+  #buffer: Entry[] = [];
+  #head = 0;
+  #closed = false;
+  #consumed = false;
+  #wake: (() => void) | null = null;
+  /** Whether the consumer asked for internal events (set before the run starts publishing). */
+  wantsInternal = false;
+
+  push(event: Event, internal: boolean): void {
+    if (this.#closed) return;
+    if (internal && !this.wantsInternal) return;
+    this.#buffer.push({ event, internal });
+    this.#notify();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#notify();
+  }
+
+  get isClosed(): boolean {
+    return this.#closed;
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    if (wake) {
+      this.#wake = null;
+      wake();
+    }
+  }
+
+  /** Starts the single consumer. */
+  consume(includeInternal: boolean): AsyncIterable<Event> {
+    if (this.#consumed) {
+      throw new WorkflowRuntimeError(
+        "The event stream of this run was already consumed; `streamEvents()` can be called once per run.",
+      );
+    }
+    this.#consumed = true;
+    if (includeInternal) this.wantsInternal = true;
+    else this.#buffer = this.#buffer.filter((entry) => !entry.internal);
+    return { [Symbol.asyncIterator]: () => this.#iterate(includeInternal) };
+  }
+
+  async *#iterate(includeInternal: boolean): AsyncGenerator<Event> {
+    while (true) {
+      while (this.#head < this.#buffer.length) {
+        const entry = this.#buffer[this.#head++] as Entry;
+        if (this.#head > 1024 && this.#head * 2 > this.#buffer.length) {
+          this.#buffer = this.#buffer.slice(this.#head);
+          this.#head = 0;
+        }
+        if (entry.internal && !includeInternal) continue;
+        yield entry.event;
+      }
+      if (this.#closed) return;
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+    }
+  }
+}

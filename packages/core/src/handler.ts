@@ -1,0 +1,105 @@
+/**
+ * The handle of one run: awaitable for the result, with the run's event stream, its context,
+ * and ways to send events into it or cancel it.
+ */
+import type { Context } from "./context.js";
+import type { Event } from "./events.js";
+import type { Runner } from "./runtime/runner.js";
+import type { RunTrace } from "./trace.js";
+
+/** Options of `handler.streamEvents()`. */
+export interface StreamEventsOptions {
+  /** Also yield `StepStateChanged`, `WorkflowIdleEvent` and `UnhandledEvent`. @default false */
+  includeInternal?: boolean;
+}
+
+/**
+ * A running (or finished) workflow run. `await handler` gives the result: the stop event's
+ * `result`, or the typed stop event itself; a step's error is re-thrown unchanged.
+ *
+ * @example
+ * const handler = wf.run({ topic: "pirates" });
+ * for await (const ev of handler.streamEvents()) console.log(ev.toJSON());
+ * const result = await handler;
+ */
+export class WorkflowHandler<TResult = any> implements PromiseLike<TResult> {
+  readonly #runner: Runner;
+  readonly #ctx: Context;
+
+  /** @internal Made by `Workflow.run()`. */
+  constructor(runner: Runner, ctx: Context) {
+    this.#runner = runner;
+    this.#ctx = ctx;
+  }
+
+  /** The run's id. */
+  get runId(): string {
+    return this.#runner.runId;
+  }
+
+  /** The run's context, seen from outside: its store, `sendEvent`, `toJSON()`. */
+  get ctx(): Context {
+    return this.#ctx;
+  }
+
+  /** Whether the run has ended (with a result or an error). */
+  isDone(): boolean {
+    return this.#runner.isEnded;
+  }
+
+  /**
+   * The published events of the run, from its start, ending with its terminal event (the stop
+   * event, or `WorkflowTimedOutEvent`, `WorkflowCancelledEvent`, `WorkflowFailedEvent`). One
+   * consumer per run. Subscribe in the same turn as `run()` to see internal events from the start.
+   * @throws {@link WorkflowRuntimeError} on a second call.
+   */
+  streamEvents(options: StreamEventsOptions = {}): AsyncIterable<Event> {
+    return this.#runner.stream.consume(options.includeInternal === true);
+  }
+
+  /** Sends an event into the run (fire-and-forget), to every acceptor or to `step` only. */
+  sendEvent(event: Event, options: { step?: string } = {}): void {
+    this.#runner.send(event, options.step, null);
+  }
+
+  /**
+   * Cancels the run: publishes `WorkflowCancelledEvent`, aborts `ctx.signal`, and `await handler`
+   * rejects with `WorkflowCancelledError`. Resolves once the run has ended.
+   */
+  async cancel(): Promise<void> {
+    this.#runner.cancel();
+    await this.#runner.result.then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
+  /** What the run did so far: every event and step invocation, with times and outcomes. */
+  trace(): RunTrace {
+    return this.#runner.trace();
+  }
+
+  // biome-ignore lint/suspicious/noThenProperty: the handler is awaitable by design.
+  then<TResult1 = TResult, TResult2 = never>(
+    onfulfilled?: ((value: TResult) => TResult1 | PromiseLike<TResult1>) | null,
+    onrejected?: ((reason: any) => TResult2 | PromiseLike<TResult2>) | null,
+  ): Promise<TResult1 | TResult2> {
+    return (this.#runner.result as Promise<TResult>).then(onfulfilled, onrejected);
+  }
+
+  /** Like `Promise.prototype.catch`. */
+  catch<TResult2 = never>(
+    onrejected?: ((reason: any) => TResult2 | PromiseLike<TResult2>) | null,
+  ): Promise<TResult | TResult2> {
+    return (this.#runner.result as Promise<TResult>).catch(onrejected);
+  }
+
+  /** Like `Promise.prototype.finally`. */
+  finally(onfinally?: (() => void) | null): Promise<TResult> {
+    return (this.#runner.result as Promise<TResult>).finally(onfinally);
+  }
+
+  toString(): string {
+    return `WorkflowHandler(${this.#runner.spec.name}, runId=${this.#runner.runId})`;
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * stepwise: an event-driven workflow engine. Typed events carry data; `@step` methods run when
+ * the events they accept arrive; a `StartEvent` begins a run and a `StopEvent` ends it.
+ *
+ * @example
+ * import { Event, StartEvent, StopEvent, Workflow, step } from "@stepwise/core";
+ * import { z } from "zod";
+ *
+ * class JokeEvent extends Event.define({ joke: z.string() }) {}
+ *
+ * class JokeFlow extends Workflow {
+ *   @step({ accepts: StartEvent, emits: JokeEvent })
+ *   async generate(ev: StartEvent) { return new JokeEvent({ joke: `Why did the ${ev.topic} cross the road?` }); }
+ *
+ *   @step({ accepts: JokeEvent, emits: StopEvent })
+ *   async critique(ev: JokeEvent) { return new StopEvent({ result: `Critique of: ${ev.joke}` }); }
+ * }
+ *
+ * console.log(await new JokeFlow({ timeout: 60 }).run({ topic: "pirates" }));
+ *
+ * @module
+ */
+import "./internal/metadata.js";
+
+export type { ContextOptions, RetryInfo, WaitForEventOptions } from "./context.js";
+export { Context } from "./context.js";
+export type { EventFieldIssue, ValidationCode, ValidationProblem } from "./errors.js";
+// Errors: every error stepwise throws.
+export {
+  EventValidationError,
+  SnapshotError,
+  StepwiseError,
+  WorkflowCancelledError,
+  WorkflowRuntimeError,
+  WorkflowTimeoutError,
+  WorkflowValidationError,
+} from "./errors.js";
+export type { DefinedEvent, EventClass, EventJSON, EventRole, InstanceOfEvents } from "./events.js";
+// Events: typed data carriers, and the events the engine itself publishes.
+export {
+  Event,
+  Event as WorkflowEvent,
+  HumanResponseEvent,
+  InputRequiredEvent,
+  StartEvent,
+  StepFailedEvent,
+  StepStateChanged,
+  StopEvent,
+  UnhandledEvent,
+  WorkflowCancelledEvent,
+  WorkflowFailedEvent,
+  WorkflowIdleEvent,
+  WorkflowTimedOutEvent,
+} from "./events.js";
+export type { GraphEdge, GraphNode, WorkflowGraph } from "./graph.js";
+export type { StreamEventsOptions } from "./handler.js";
+// Running: the handler, the context and its store, snapshots, traces.
+export { WorkflowHandler } from "./handler.js";
+export type {
+  RetryPolicy,
+  RetryPolicyOptions,
+  RetryPredicate,
+  RetryState,
+  Stop,
+  Wait,
+} from "./retry.js";
+// Retries: policies built from waits, stops and predicates.
+export {
+  retryAll,
+  retryAlways,
+  retryAny,
+  retryIfError,
+  retryIfErrorCauseType,
+  retryIfErrorMessage,
+  retryIfErrorType,
+  retryIfNotErrorMessage,
+  retryIfNotErrorType,
+  retryNever,
+  retryPolicy,
+  retrySeed,
+  retryUnlessErrorType,
+  stopAfterAttempt,
+  stopAfterDelay,
+  stopAll,
+  stopAny,
+  stopBeforeDelay,
+  stopNever,
+  waitChain,
+  waitCombine,
+  waitExponential,
+  waitExponentialJitter,
+  waitFixed,
+  waitFullJitter,
+  waitIncrementing,
+  waitNone,
+  waitRandom,
+  waitRandomExponential,
+} from "./retry.js";
+export type { Runtime } from "./runtime/adapter.js";
+export type { Clock } from "./runtime/clock.js";
+export { TestClock } from "./runtime/clock.js";
+export type { InMemoryRuntimeOptions } from "./runtime/in-memory.js";
+// Runtimes: where runs execute, and the clocks they use.
+export { InMemoryRuntime } from "./runtime/in-memory.js";
+export type { ContextSnapshot, StoreSerializer } from "./snapshot.js";
+export { jsonSerializer } from "./snapshot.js";
+export { StateStore } from "./state-store.js";
+export type {
+  CatchErrorOptions,
+  EventClasses,
+  StepDecorator,
+  StepFunction,
+  StepMethodCheck,
+  StepOptions,
+  StepReturn,
+} from "./step.js";
+export { catchError, step } from "./step.js";
+export type { StepGraphCheck } from "./step-registry.js";
+export type { TestRunOptions, WorkflowTestResult } from "./testing.js";
+// Testing your own workflows.
+export { WorkflowTestRunner } from "./testing.js";
+export type { RunTrace, TraceEvent, TraceInvocation, TraceStatus } from "./trace.js";
+export type { GraphCheckName } from "./validate.js";
+export type { RunOptions, WorkflowOptions } from "./workflow.js";
+// Workflows and steps.
+export { getWorkflowGraph, Workflow } from "./workflow.js";

@@ -1,0 +1,48 @@
+/**
+ * For runtime authors (e.g. `@stepwise/dbos`): the control loop, its ticks and commands, and the
+ * interfaces a runtime implements. This entry changes with the engine; users need `"."` only.
+ *
+ * @module
+ */
+import "./internal/metadata.js";
+
+export type { Command, CommandHandlers } from "./control-loop/commands.js";
+export type { Transition } from "./control-loop/reduce.js";
+export { reduce } from "./control-loop/reduce.js";
+export type {
+  RunConfig,
+  RunState,
+  RunStatus,
+  StepConfig,
+  StepRunState,
+  TimerState,
+  Waiter,
+  Worker,
+} from "./control-loop/run-state.js";
+export { activeSteps, initialRunState } from "./control-loop/run-state.js";
+export type {
+  ErrorInfo,
+  EventRecord,
+  Recoveries,
+  StepOutcome,
+  Tick,
+  TimedTick,
+  WaiterSpec,
+  WorkItem,
+} from "./control-loop/ticks.js";
+export type { EventRegistry } from "./event-codec.js";
+export {
+  createEventRegistry,
+  decodeEvent,
+  decodeValue,
+  encodeEvent,
+  encodeValue,
+} from "./event-codec.js";
+export type { RunAdapter, RunInfo, Runtime } from "./runtime/adapter.js";
+export type { Clock } from "./runtime/clock.js";
+export { systemClock, TestClock } from "./runtime/clock.js";
+export { defaultRuntime, InMemoryRuntime } from "./runtime/in-memory.js";
+export type { Invocation, RunnerInit } from "./runtime/runner.js";
+export { Runner } from "./runtime/runner.js";
+export type { StepInfo, WorkflowSpec } from "./runtime/spec.js";
+export { runnerOf, workflowSpec } from "./workflow.js";

@@ -1,0 +1,35 @@
+/**
+ * What a runtime provides to the engine. The in-memory runtime is the default; a durable runtime
+ * (Postgres through DBOS) implements the same interfaces, journals every tick with `onTick`, and
+ * rebuilds a run after a crash by replaying its ticks through `reduce`.
+ */
+import type { RunState } from "../control-loop/run-state.js";
+import type { Tick } from "../control-loop/ticks.js";
+import type { Clock } from "./clock.js";
+
+/** Facts about a run that a runtime may record. */
+export interface RunInfo {
+  readonly runId: string;
+  readonly workflowName: string;
+}
+
+/** The services of a runtime for one run. */
+export interface RunAdapter {
+  /** Time and timers for the run. */
+  readonly clock: Clock;
+  /** Called with every tick, in order, before `reduce` applies it (a journal records it here). */
+  onTick?(tick: Tick, state: RunState): void;
+  /** Called once when the run has ended, whatever the outcome. */
+  onEnd?(): void;
+}
+
+/** Where runs execute. Pass one as `new MyWorkflow({ runtime })`. */
+export interface Runtime {
+  /** A name for messages. */
+  readonly name: string;
+  /**
+   * Registers a run that is about to start and returns its adapter.
+   * @throws {@link WorkflowRuntimeError} when a run with this id is active.
+   */
+  beginRun(info: RunInfo): RunAdapter;
+}

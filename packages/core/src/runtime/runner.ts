@@ -1,0 +1,682 @@
+/**
+ * Drives the control loop for one run: feeds ticks to `reduce`, performs the commands it
+ * returns, runs step functions, and turns what they do into new ticks. All I/O of a run
+ * (timers, the stream, user code) happens here, never in `reduce`.
+ */
+import type { CommandHandlers } from "../control-loop/commands.js";
+import { reduce } from "../control-loop/reduce.js";
+import type { RunState } from "../control-loop/run-state.js";
+import type {
+  EventRecord,
+  StepOutcome,
+  Tick,
+  WaiterSpec,
+  WorkItem,
+} from "../control-loop/ticks.js";
+import {
+  toError,
+  WorkflowCancelledError,
+  WorkflowRuntimeError,
+  WorkflowTimeoutError,
+} from "../errors.js";
+import { EventStream } from "../event-stream.js";
+import {
+  createEventUnchecked,
+  Event,
+  type EventClass,
+  type EventRole,
+  eventRole,
+  StepFailedEvent,
+  StepStateChanged,
+  StopEvent,
+  UnhandledEvent,
+  WorkflowCancelledEvent,
+  WorkflowFailedEvent,
+  WorkflowIdleEvent,
+  WorkflowTimedOutEvent,
+} from "../events.js";
+import { createDeferred } from "../internal/deferred.js";
+import { retrySeed } from "../retry.js";
+import type { RunTrace, TraceInvocation } from "../trace.js";
+import type { RunAdapter } from "./adapter.js";
+import type { Clock } from "./clock.js";
+import type { StepInfo, WorkflowSpec } from "./spec.js";
+
+/** One call of a step function. */
+export interface Invocation {
+  readonly info: StepInfo;
+  readonly workerId: number;
+  readonly item: WorkItem;
+  readonly seq: number;
+  /** Set once its result (or its wait) has been handed to the loop; later results are ignored. */
+  done: boolean;
+  readonly trace: TraceInvocation | null;
+}
+
+/** Creates the context a step receives; supplied by the workflow so the runner need not import it. */
+export type StepContextFactory = (runner: Runner, invocation: Invocation) => unknown;
+
+/** Everything a run starts from. */
+export interface RunnerInit {
+  readonly spec: WorkflowSpec;
+  readonly adapter: RunAdapter;
+  readonly runId: string;
+  /** The start event of a new run, or null to resume `state`. */
+  readonly startEvent: Event | null;
+  /** A fresh state, or one restored from a snapshot. */
+  readonly state: RunState;
+  readonly stepContext: StepContextFactory;
+}
+
+interface ClassInfo {
+  readonly type: string;
+  readonly role: EventRole;
+}
+
+const classInfos = new WeakMap<object, ClassInfo>();
+
+function classInfo(cls: EventClass): ClassInfo {
+  let info = classInfos.get(cls);
+  if (!info) {
+    info = { type: cls.eventType, role: eventRole(cls) };
+    classInfos.set(cls, info);
+  }
+  return info;
+}
+
+const NO_EVENT: StepOutcome = { kind: "none" };
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === "object" || typeof value === "function") &&
+    typeof (value as { then?: unknown }).then === "function"
+  );
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "object") {
+    const name = (value as object).constructor?.name;
+    return name && name !== "Object" ? `an instance of ${name}` : "a plain object";
+  }
+  return `a ${typeof value} (${String(value).slice(0, 40)})`;
+}
+
+/** Runs one workflow run. Made by `Workflow.run()`; runtimes reach it through `./runtime`. */
+export class Runner {
+  readonly runId: string;
+  readonly spec: WorkflowSpec;
+  readonly stream = new EventStream();
+  readonly #adapter: RunAdapter;
+  readonly #clock: Clock;
+  readonly #stepContext: StepContextFactory;
+  readonly #state: RunState;
+  readonly #result = createDeferred<unknown>();
+  readonly #timers = new Map<string, unknown>();
+  readonly #buffer: Tick[] = [];
+  readonly #trace: RunTrace | null;
+  readonly #traceBase: number;
+  readonly #endListeners: (() => void)[] = [];
+  readonly #handlers: CommandHandlers;
+  #startTick: Tick;
+  #started = false;
+  #draining = false;
+  #ended = false;
+  #eventId: number;
+  #abort: AbortController | null = null;
+  #collectAnswer: Readonly<Record<string, readonly EventRecord[]>> | null = null;
+
+  constructor(init: RunnerInit) {
+    this.spec = init.spec;
+    this.runId = init.runId;
+    this.#adapter = init.adapter;
+    this.#clock = init.adapter.clock;
+    this.#stepContext = init.stepContext;
+    this.#state = init.state;
+    this.#eventId = init.state.lastEventId;
+    this.#traceBase = this.#eventId;
+    this.#result.promise.catch(() => {});
+    this.#trace = init.spec.trace
+      ? {
+          workflowName: init.spec.name,
+          runId: init.runId,
+          status: "running",
+          startedAt: this.#clock.now(),
+          endedAt: null,
+          events: [],
+          invocations: [],
+        }
+      : null;
+    const timeoutMs = init.spec.timeoutMs;
+    this.#startTick = init.startEvent
+      ? { type: "start", event: this.#record(init.startEvent, null), timeoutMs }
+      : { type: "resume", timeoutMs };
+    this.#handlers = {
+      runWorker: (c) => this.#runWorker(c.step, c.workerId, c.item, c.invocation),
+      enqueued: (c) => {
+        if (this.stream.wantsInternal)
+          this.#stepState(c.step, "preparing", "<enqueued>", c.item.event.type, null);
+        this.spec.log?.(`[${c.step}] enqueued (waiting for capacity)`);
+      },
+      publish: (c) => this.#publish(c.event),
+      unhandled: (c) => {
+        if (!this.stream.wantsInternal) return;
+        const idle = this.#state.active === 0 && this.#state.queued === 0;
+        this.#internal(
+          createEventUnchecked(UnhandledEvent, { eventType: c.event.type, stepName: c.step, idle }),
+        );
+      },
+      idle: () => this.#internal(createEventUnchecked(WorkflowIdleEvent, {})),
+      scheduleIdleCheck: () => {
+        globalThis.setTimeout(() => this.dispatch({ type: "idleCheck" }), 0);
+      },
+      setTimer: (c) => {
+        const fire = () => {
+          this.#timers.delete(c.id);
+          this.dispatch({ type: "timer", id: c.id });
+        };
+        this.#timers.set(
+          c.id,
+          this.#clock.setTimeout(fire, Math.max(0, c.dueAt - this.#clock.now())),
+        );
+      },
+      clearTimer: (c) => {
+        const handle = this.#timers.get(c.id);
+        if (handle === undefined) return;
+        this.#clock.clearTimeout(handle);
+        this.#timers.delete(c.id);
+      },
+      collected: (c) => {
+        this.#collectAnswer = c.events;
+      },
+      recover: (c) => {
+        const failed = new StepFailedEvent({
+          stepName: c.failedStep,
+          inputEvent: c.item.event.value as Event,
+          error: errorValue(c.error),
+          attempts: c.attempts,
+          elapsedSeconds: c.elapsedMs / 1000,
+          failedAt: new Date(c.failedAt),
+        });
+        this.dispatch({
+          type: "addEvent",
+          event: this.#record(failed, null),
+          step: c.handler,
+          recoveries: c.recoveries,
+        });
+      },
+      complete: (c) => {
+        const stop = c.event.value as Event;
+        this.#publish(c.event);
+        const result = stop.constructor === StopEvent ? (stop as StopEvent).result : stop;
+        this.#end("completed", { ok: true, value: result }, stop);
+      },
+      fail: (c) => {
+        const error = errorValue(c.error);
+        const event = createEventUnchecked(WorkflowFailedEvent, {
+          stepName: c.step,
+          error,
+          attempts: c.attempts,
+          elapsedSeconds: c.elapsedMs / 1000,
+        });
+        this.stream.push(event, false);
+        this.#end("failed", { ok: false, error }, event);
+      },
+      timedOut: (c) => {
+        const timeout = c.timeoutMs === null ? null : c.timeoutMs / 1000;
+        const active =
+          c.activeSteps.length > 0
+            ? `Currently active steps: ${c.activeSteps.join(", ")}`
+            : "No steps active";
+        const error = new WorkflowTimeoutError(
+          `Operation timed out after ${timeout} seconds. ${active}. Raise the workflow's \`timeout\` (seconds), or pass \`timeout: null\` for none.`,
+          timeout,
+          c.activeSteps,
+        );
+        const event = createEventUnchecked(WorkflowTimedOutEvent, {
+          timeout,
+          activeSteps: [...c.activeSteps],
+        });
+        this.stream.push(event, false);
+        this.#end("timedOut", { ok: false, error }, event);
+      },
+      cancelled: () => {
+        const event = createEventUnchecked(WorkflowCancelledEvent, {});
+        this.stream.push(event, false);
+        this.#end("cancelled", { ok: false, error: new WorkflowCancelledError() }, event);
+      },
+    };
+  }
+
+  /** The run's state (owned by the loop: read it, never change it). */
+  get state(): RunState {
+    return this.#state;
+  }
+
+  /** Settles with the run's result, or rejects with its error. Never rejects unhandled. */
+  get result(): Promise<unknown> {
+    return this.#result.promise;
+  }
+
+  get isEnded(): boolean {
+    return this.#ended;
+  }
+
+  get clock(): Clock {
+    return this.#clock;
+  }
+
+  /** Aborted when the run ends for any reason (stop, failure, cancel, timeout). */
+  get signal(): AbortSignal {
+    if (!this.#abort) {
+      this.#abort = new AbortController();
+      if (this.#ended) this.#abort.abort(new WorkflowCancelledError("The workflow run has ended."));
+    }
+    return this.#abort.signal;
+  }
+
+  /** What the run did so far. */
+  trace(): RunTrace {
+    if (!this.#trace) {
+      throw new WorkflowRuntimeError(
+        "This run recorded no trace: the workflow was made with `trace: false`. Leave it on to draw runs.",
+      );
+    }
+    return this.#trace;
+  }
+
+  /** Calls `listener` once the run has ended. */
+  onEnd(listener: () => void): void {
+    if (this.#ended) listener();
+    else this.#endListeners.push(listener);
+  }
+
+  /** Starts (or resumes) the run; ticks dispatched before this wait for it. */
+  start(): void {
+    if (this.#started || this.#ended) return;
+    this.#started = true;
+    this.#buffer.unshift(this.#startTick);
+    this.#drain();
+  }
+
+  /** Queues a tick and drains the queue unless a drain is already under way. */
+  dispatch(tick: Tick): void {
+    if (this.#ended) return;
+    this.#buffer.push(tick);
+    if (this.#started && !this.#draining) this.#drain();
+  }
+
+  #drain(): void {
+    this.#draining = true;
+    try {
+      let tick = this.#buffer.shift();
+      while (tick !== undefined && !this.#ended) {
+        this.#apply(tick);
+        tick = this.#buffer.shift();
+      }
+    } catch (error) {
+      this.#crash(error);
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  #apply(tick: Tick): void {
+    this.#adapter.onTick?.(tick, this.#state);
+    const { commands } = reduce(this.#state, tick, this.#clock.now());
+    for (const command of commands) {
+      (this.#handlers[command.type] as (c: typeof command) => void)(command);
+    }
+  }
+
+  #crash(error: unknown): void {
+    const cause = toError(error);
+    const wrapped = new WorkflowRuntimeError(`The workflow engine failed: ${cause.message}`, {
+      cause,
+    });
+    this.#end("failed", { ok: false, error: wrapped }, null);
+  }
+
+  // --- events -------------------------------------------------------------------------------
+
+  #record(event: Event, producer: Invocation | null): EventRecord {
+    const info = classInfo(event.constructor as EventClass);
+    const id = ++this.#eventId;
+    if (this.#trace) {
+      const producedBy = producer?.trace?.id ?? null;
+      this.#trace.events.push({
+        id,
+        eventType: info.type,
+        at: this.#clock.now(),
+        producedBy,
+        published: false,
+      });
+      producer?.trace?.emitted.push(id);
+    }
+    return { id, type: info.type, role: info.role, value: event };
+  }
+
+  #publish(record: EventRecord): void {
+    if (this.#trace) {
+      const traced = this.#trace.events[record.id - this.#traceBase - 1];
+      if (traced) traced.published = true;
+    }
+    this.stream.push(record.value as Event, false);
+  }
+
+  #internal(event: Event): void {
+    this.stream.push(event, true);
+  }
+
+  #stepState(
+    name: string,
+    stepState: "preparing" | "running" | "notRunning",
+    workerId: number | "<enqueued>",
+    inputEventName: string,
+    outputEventName: string | null,
+  ): void {
+    this.#internal(
+      createEventUnchecked(StepStateChanged, {
+        name,
+        stepState,
+        workerId,
+        inputEventName,
+        outputEventName,
+      }),
+    );
+  }
+
+  /**
+   * Sends an event into the run: to every step that accepts it, or to `step` only.
+   * @throws {@link WorkflowRuntimeError} for an unknown step, a step that does not accept the
+   * event, or a run that has ended (from outside a step).
+   */
+  send(event: unknown, step: string | undefined, from: Invocation | null): void {
+    if (!(event instanceof Event)) {
+      throw new WorkflowRuntimeError(
+        `\`sendEvent()\` takes an event instance; got ${describeValue(event)}.`,
+      );
+    }
+    if (this.#ended) {
+      if (from) return;
+      throw new WorkflowRuntimeError(
+        `Run \`${this.runId}\` of ${this.spec.name} has already ended; it accepts no more events.`,
+      );
+    }
+    if (step !== undefined) this.#checkTarget(event, step);
+    const recoveries = from ? from.item.recoveries : null;
+    this.dispatch({
+      type: "addEvent",
+      event: this.#record(event, from),
+      step: step ?? null,
+      recoveries,
+    });
+  }
+
+  #checkTarget(event: Event, step: string): void {
+    const info = this.spec.steps.get(step);
+    const type = classInfo(event.constructor as EventClass).type;
+    if (!info) {
+      const known = [...this.spec.steps.keys()].map((s) => `\`${s}\``).join(", ");
+      throw new WorkflowRuntimeError(
+        `Step \`${step}\` does not exist in ${this.spec.name}. Known steps: ${known}.`,
+      );
+    }
+    if (!info.acceptsTypes.has(type)) {
+      const accepted = [...info.acceptsTypes].map((s) => `\`${s}\``).join(", ");
+      throw new WorkflowRuntimeError(
+        `Step \`${step}\` does not accept event of type \`${type}\`; it accepts ${accepted}.`,
+      );
+    }
+  }
+
+  /** Puts a step's event on the stream (dropped once the run has ended). */
+  writeToStream(event: unknown): void {
+    if (event === null || event === undefined) return;
+    if (!(event instanceof Event)) {
+      throw new WorkflowRuntimeError(
+        `\`writeEventToStream()\` takes an event instance; got ${describeValue(event)}.`,
+      );
+    }
+    if (!this.#ended) this.stream.push(event, false);
+  }
+
+  /**
+   * Buffers `event` for a step's `collectEvents` and answers at once: the events by type once
+   * every expected one has arrived, else null.
+   */
+  collect(
+    invocation: Invocation,
+    bufferId: string,
+    event: Event,
+    expected: Readonly<Record<string, number>>,
+  ): Readonly<Record<string, readonly EventRecord[]>> | null {
+    if (this.#ended) return null;
+    const own = invocation.item.event;
+    const record = own.value === event ? own : this.#record(event, invocation);
+    this.#collectAnswer = null;
+    const workerId = invocation.done ? -1 : invocation.workerId;
+    this.#apply({
+      type: "collect",
+      step: invocation.info.name,
+      workerId,
+      bufferId,
+      event: record,
+      expected,
+    });
+    return this.#collectAnswer;
+  }
+
+  /** Parks an invocation on a waiter; the step runs again once the waiter resolves or times out. */
+  wait(invocation: Invocation, waiter: WaiterSpec, waiterEvent: Event | null): void {
+    if (invocation.done || this.#ended) return;
+    invocation.done = true;
+    if (invocation.trace) {
+      invocation.trace.outcome = "waiting";
+      invocation.trace.endedAt = this.#clock.now();
+    }
+    const name = invocation.info.name;
+    if (this.stream.wantsInternal)
+      this.#stepState(name, "notRunning", invocation.workerId, invocation.item.event.type, null);
+    this.spec.log?.(`[${name}:${invocation.workerId}] waiting for ${waiter.eventType}`);
+    const record = waiterEvent ? this.#record(waiterEvent, invocation) : null;
+    this.dispatch({
+      type: "wait",
+      step: name,
+      workerId: invocation.workerId,
+      waiter,
+      waiterEvent: record,
+    });
+  }
+
+  /** Cancels the run (no-op once it has ended). */
+  cancel(): void {
+    if (this.#started) this.dispatch({ type: "cancel" });
+    else this.#handlers.cancelled({ type: "cancelled" });
+  }
+
+  // --- steps --------------------------------------------------------------------------------
+
+  #runWorker(name: string, workerId: number, item: WorkItem, seq: number): void {
+    const info = this.spec.steps.get(name) as StepInfo;
+    let trace: TraceInvocation | null = null;
+    if (this.#trace) {
+      trace = {
+        id: `${name}#${seq}`,
+        stepName: name,
+        workerId,
+        inputEventId: item.event.id,
+        attempt: item.attempts,
+        startedAt: this.#clock.now(),
+        endedAt: null,
+        outcome: "running",
+        error: null,
+        emitted: [],
+      };
+      this.#trace.invocations.push(trace);
+    }
+    const invocation: Invocation = { info, workerId, item, seq, done: false, trace };
+    if (this.stream.wantsInternal)
+      this.#stepState(name, "running", workerId, item.event.type, null);
+    this.spec.log?.(`[${name}:${workerId}] started from ${item.event.type}`);
+    let output: unknown;
+    try {
+      output = info.fn.call(
+        this.spec.workflow,
+        item.event.value,
+        this.#stepContext(this, invocation),
+      );
+    } catch (error) {
+      this.#stepThrew(invocation, error);
+      return;
+    }
+    if (isThenable(output)) {
+      output.then(
+        (value) => this.#stepReturned(invocation, value),
+        (error: unknown) => this.#stepThrew(invocation, error),
+      );
+    } else {
+      this.#stepReturned(invocation, output);
+    }
+  }
+
+  #stepReturned(invocation: Invocation, value: unknown): void {
+    if (invocation.done || this.#ended) return;
+    invocation.done = true;
+    let outcome: StepOutcome;
+    if (value === undefined || value === null) outcome = NO_EVENT;
+    else if (value instanceof Event)
+      outcome = { kind: "event", event: this.#record(value, invocation) };
+    else {
+      const error = new WorkflowRuntimeError(
+        `Step \`${invocation.info.name}\` returned ${describeValue(value)} instead of an Event instance. Return an event (or null to emit nothing).`,
+      );
+      outcome = this.#failure(invocation, error);
+    }
+    this.#finishInvocation(invocation, outcome);
+  }
+
+  #stepThrew(invocation: Invocation, thrown: unknown): void {
+    if (invocation.done || this.#ended) return;
+    invocation.done = true;
+    this.#finishInvocation(invocation, this.#failure(invocation, toError(thrown)));
+  }
+
+  /** Decides, at the boundary, whether a failure is retried: the loop gets the delay as data. */
+  #failure(invocation: Invocation, error: Error): StepOutcome {
+    const policy = invocation.info.retry;
+    let retryDelayMs: number | null = null;
+    if (policy) {
+      const attempts = invocation.item.attempts + 1;
+      const now = this.#clock.now();
+      const elapsedSeconds = (now - (invocation.item.firstAttemptAt ?? now)) / 1000;
+      try {
+        const seconds = policy.next(elapsedSeconds, attempts, error, {
+          seed: retrySeed(this.runId, invocation.info.name, attempts),
+        });
+        retryDelayMs =
+          seconds === null || seconds === undefined ? null : Math.max(0, seconds * 1000);
+      } catch (policyError) {
+        const cause = toError(policyError);
+        error = new WorkflowRuntimeError(
+          `The retry policy of step \`${invocation.info.name}\` threw: ${cause.message}. The step's own error was: ${error.message}`,
+          { cause },
+        );
+      }
+    }
+    return {
+      kind: "failed",
+      error: { name: error.name, message: error.message, value: error },
+      retryDelayMs,
+    };
+  }
+
+  #finishInvocation(invocation: Invocation, outcome: StepOutcome): void {
+    const name = invocation.info.name;
+    const output = outcome.kind === "event" ? outcome.event.type : null;
+    if (invocation.trace) {
+      invocation.trace.endedAt = this.#clock.now();
+      if (outcome.kind === "failed") {
+        invocation.trace.outcome = outcome.retryDelayMs === null ? "failed" : "retrying";
+        invocation.trace.error = `${outcome.error.name}: ${outcome.error.message}`;
+      } else {
+        invocation.trace.outcome = "completed";
+      }
+    }
+    if (this.stream.wantsInternal)
+      this.#stepState(name, "notRunning", invocation.workerId, invocation.item.event.type, output);
+    const log = this.spec.log;
+    if (log) {
+      const prefix = `[${name}:${invocation.workerId}]`;
+      if (outcome.kind === "event") log(`${prefix} complete with ${outcome.event.type}`);
+      else if (outcome.kind === "none") log(`${prefix} complete with no event`);
+      else if (outcome.retryDelayMs !== null)
+        log(
+          `${prefix} failed (${outcome.error.message}); retrying in ${outcome.retryDelayMs / 1000}s`,
+        );
+      else log(`${prefix} failed: ${outcome.error.message}`);
+    }
+    this.dispatch({ type: "stepResult", step: name, workerId: invocation.workerId, outcome });
+  }
+
+  // --- the end ------------------------------------------------------------------------------
+
+  #end(
+    status: RunTrace["status"],
+    outcome: { ok: true; value: unknown } | { ok: false; error: unknown },
+    terminal: Event | null,
+  ): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#buffer.length = 0;
+    for (const handle of this.#timers.values()) this.#clock.clearTimeout(handle);
+    this.#timers.clear();
+    this.#abort?.abort(new WorkflowCancelledError(`The workflow run ended (${status}).`));
+    if (this.#trace) {
+      this.#trace.status = status;
+      this.#trace.endedAt = this.#clock.now();
+      for (const inv of this.#trace.invocations) {
+        if (inv.outcome === "running") {
+          inv.outcome = "cancelled";
+          inv.endedAt = this.#trace.endedAt;
+        }
+      }
+    }
+    this.stream.close();
+    if (this.spec.log) {
+      const shown = outcome.ok
+        ? describeResult(terminal, outcome.value)
+        : `${status}: ${toError(outcome.error).message}`;
+      this.spec.log(`[result] ${shown}`);
+    }
+    if (outcome.ok) this.#result.resolve(outcome.value);
+    else this.#result.reject(outcome.error);
+    this.#adapter.onEnd?.();
+    const listeners = this.#endListeners.splice(0);
+    for (const listener of listeners) listener();
+  }
+}
+
+function errorValue(info: { name: string; message: string; value?: unknown }): Error {
+  if (info.value instanceof Error) return info.value;
+  const error = new Error(info.message);
+  error.name = info.name;
+  return error;
+}
+
+function describeResult(terminal: Event | null, value: unknown): string {
+  const type = terminal ? (terminal.constructor as EventClass).eventType : "result";
+  let text: string;
+  try {
+    text =
+      typeof value === "string" ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
+  } catch {
+    text = String(value);
+  }
+  if (text.length > 200) text = `${text.slice(0, 197)}...`;
+  return terminal && terminal.constructor === StopEvent
+    ? `${type}(result=${text})`
+    : `${type} ${text}`;
+}

@@ -1,0 +1,34 @@
+/** What the runner needs to know about a workflow: built once per validated step table. */
+import type { z } from "zod";
+import type { RunConfig } from "../control-loop/run-state.js";
+import type { EventRegistry } from "../event-codec.js";
+import type { EventClass } from "../events.js";
+import type { RetryPolicy } from "../retry.js";
+
+/** One step as the runner calls it. */
+export interface StepInfo {
+  readonly name: string;
+  readonly fn: (this: unknown, event: any, ctx: any) => unknown;
+  readonly retry: RetryPolicy | undefined;
+  readonly accepts: readonly EventClass[];
+  readonly acceptsTypes: ReadonlySet<string>;
+}
+
+/** A workflow, compiled for running. */
+export interface WorkflowSpec {
+  /** `this` for class-based step methods. */
+  readonly workflow: object;
+  readonly name: string;
+  readonly steps: ReadonlyMap<string, StepInfo>;
+  readonly config: RunConfig;
+  readonly startEventClass: EventClass;
+  readonly stopEventClass: EventClass;
+  readonly registry: EventRegistry;
+  /** Run timeout in ms, or null for none. */
+  readonly timeoutMs: number | null;
+  /** Where verbose lines go, or null when not verbose. */
+  readonly log: ((line: string) => void) | null;
+  readonly stateSchema: z.ZodType | undefined;
+  /** Whether runs record a trace for `handler.trace()`. */
+  readonly trace: boolean;
+}

@@ -1,0 +1,172 @@
+/**
+ * `ctx.store`: the run's shared state. Plain data read with dot paths (`"a.b.0"`), written
+ * through a lock so that edits never interleave, optionally typed by a zod schema.
+ */
+import type { z } from "zod";
+import { WorkflowRuntimeError } from "./errors.js";
+
+const MAX_PATH_SEGMENTS = 1000;
+
+function splitPath(path: string): string[] {
+  if (typeof path !== "string" || path.length === 0) {
+    throw new WorkflowRuntimeError(
+      'Store path cannot be empty: give a key such as `"count"` or `"user.name"`.',
+    );
+  }
+  const segments = path.split(".");
+  if (segments.length > MAX_PATH_SEGMENTS) {
+    throw new WorkflowRuntimeError(
+      `Store path has ${segments.length} segments; at most ${MAX_PATH_SEGMENTS} are allowed.`,
+    );
+  }
+  return segments;
+}
+
+function child(container: unknown, key: string): { found: boolean; value: unknown } {
+  if (container === null || typeof container !== "object")
+    return { found: false, value: undefined };
+  if (Array.isArray(container)) {
+    const index = Number(key);
+    if (!Number.isInteger(index) || index < 0 || index >= container.length)
+      return { found: false, value: undefined };
+    return { found: true, value: container[index] };
+  }
+  if (!Object.hasOwn(container, key)) return { found: false, value: undefined };
+  return { found: true, value: (container as Record<string, unknown>)[key] };
+}
+
+/** The run's state store, reached as `ctx.store` from steps and from `handler.ctx`. */
+export class StateStore<TState = Record<string, any>> {
+  #data: Record<string, unknown>;
+  readonly #schema: z.ZodType<TState> | undefined;
+  #lock: Promise<void> = Promise.resolve();
+
+  /** @internal Made by the context; seeded from a schema's defaults or from a snapshot. */
+  constructor(schema: z.ZodType<TState> | undefined, data?: Record<string, unknown>) {
+    this.#schema = schema;
+    this.#data = data ?? StateStore.defaults(schema);
+  }
+
+  /** The state a schema's defaults give, or `{}` without a schema. */
+  static defaults<T>(schema: z.ZodType<T> | undefined): Record<string, unknown> {
+    if (!schema) return {};
+    const parsed = schema.safeParse({});
+    if (!parsed.success) {
+      const fields = parsed.error.issues.map((i) => `\`${i.path.join(".")}\``).join(", ");
+      throw new WorkflowRuntimeError(
+        `The state schema must give a default for every field (missing: ${fields}); add \`.default(...)\` to them.`,
+      );
+    }
+    return parsed.data as Record<string, unknown>;
+  }
+
+  /**
+   * Reads the value at a dot path (`"user.name"`, `"items.0"`).
+   * @throws {@link WorkflowRuntimeError} when the path is missing and no default is given.
+   */
+  get<T = any>(path: string, ...defaultValue: [T?]): T {
+    let value: unknown = this.#data;
+    for (const segment of splitPath(path)) {
+      const next = child(value, segment);
+      if (!next.found) {
+        if (defaultValue.length > 0) return defaultValue[0] as T;
+        throw new WorkflowRuntimeError(
+          `Path \`${path}\` not found in the store; pass a default: \`store.get("${path}", fallback)\`.`,
+        );
+      }
+      value = next.value;
+    }
+    return value as T;
+  }
+
+  /** Writes a value at a dot path, creating intermediate objects. Serialized with other edits. */
+  async set(path: string, value: unknown): Promise<void> {
+    const segments = splitPath(path);
+    await this.#locked(() => {
+      let container: any = this.#data;
+      for (let i = 0; i < segments.length - 1; i++) {
+        const key = segments[i] as string;
+        const next = child(container, key);
+        if (!next.found || next.value === null || typeof next.value !== "object") {
+          container[key] = {};
+        }
+        container = container[key];
+      }
+      container[segments[segments.length - 1] as string] = value;
+      if (this.#schema) this.#data = this.#validate(this.#data);
+    });
+  }
+
+  /**
+   * Runs `fn` on the state while holding the store's lock: edits never interleave. `fn` may
+   * change the state in place or return a new state.
+   */
+  async edit(
+    fn: (state: TState) => TState | undefined | void | Promise<TState | undefined | void>,
+  ): Promise<void> {
+    await this.#locked(async () => {
+      const result = await fn(this.#data as TState);
+      const next = result === undefined ? this.#data : (result as Record<string, unknown>);
+      this.#data = this.#schema ? this.#validate(next) : next;
+    });
+  }
+
+  /** A shallow copy of the whole state. */
+  getState(): TState {
+    return { ...this.#data } as TState;
+  }
+
+  /** Replaces the whole state (validated against the schema, if any). */
+  async setState(value: TState): Promise<void> {
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+      throw new WorkflowRuntimeError("`store.setState()` takes an object.");
+    }
+    await this.#locked(() => {
+      this.#data = this.#schema ? this.#validate(value) : { ...(value as Record<string, unknown>) };
+    });
+  }
+
+  /** Resets the state to the schema's defaults (or `{}`). */
+  async clear(): Promise<void> {
+    await this.#locked(() => {
+      this.#data = StateStore.defaults(this.#schema);
+    });
+  }
+
+  /** @internal Replaces the state at once (restoring a snapshot), checked against the schema. */
+  restore(data: Record<string, unknown>): void {
+    this.#data = this.#schema
+      ? this.#validate({ ...StateStore.defaults(this.#schema), ...data })
+      : data;
+  }
+
+  /** @internal The raw state, for snapshots. */
+  snapshotData(): Record<string, unknown> {
+    return this.#data;
+  }
+
+  #validate(value: unknown): Record<string, unknown> {
+    const parsed = (this.#schema as z.ZodType<TState>).safeParse(value);
+    if (!parsed.success) {
+      const issues = parsed.error.issues
+        .map((i) => `\`${i.path.join(".") || "(state)"}\`: ${i.message}`)
+        .join("; ");
+      throw new WorkflowRuntimeError(`The store's new state does not match its schema: ${issues}.`);
+    }
+    return parsed.data as Record<string, unknown>;
+  }
+
+  async #locked(fn: () => void | Promise<void>): Promise<void> {
+    const previous = this.#lock;
+    let release!: () => void;
+    this.#lock = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await previous;
+    try {
+      await fn();
+    } finally {
+      release();
+    }
+  }
+}

@@ -1,0 +1,441 @@
+/**
+ * `Workflow`: a set of steps connected by the events they accept and emit. Subclass it and
+ * decorate methods with `@step`, or add function steps with `addStep`; then `run()` it.
+ */
+import type { z } from "zod";
+import {
+  attachRun,
+  Context,
+  createStepContext,
+  restoredRun,
+  runnerOf,
+  setSpecResolver,
+} from "./context.js";
+import type { RunConfig, StepConfig } from "./control-loop/run-state.js";
+import { initialRunState } from "./control-loop/run-state.js";
+import { type ValidationProblem, WorkflowRuntimeError, WorkflowValidationError } from "./errors.js";
+import { createEventRegistry } from "./event-codec.js";
+import { Event, type EventClass, type StartEvent, type StopEvent } from "./events.js";
+import { buildGraph, type WorkflowGraph } from "./graph.js";
+import { WorkflowHandler } from "./handler.js";
+import { createRunId } from "./internal/ids.js";
+import type { Runtime } from "./runtime/adapter.js";
+import { defaultRuntime } from "./runtime/in-memory.js";
+import { Runner } from "./runtime/runner.js";
+import type { StepInfo, WorkflowSpec } from "./runtime/spec.js";
+import {
+  type CatchErrorOptions,
+  declareStep,
+  type EventClasses,
+  type StepFunction,
+  type StepOptions,
+} from "./step.js";
+import { classSteps, type StepDeclaration } from "./step-registry.js";
+import {
+  catchOwners,
+  checkDeclarations,
+  checkWorkflow,
+  type GraphCheckName,
+  inferStartStop,
+} from "./validate.js";
+
+/** Options of `new Workflow(...)` and of every subclass's constructor. */
+export interface WorkflowOptions<TState = any> {
+  /** Seconds a run may take before it fails with `WorkflowTimeoutError`; null for no limit. @default 60 */
+  timeout?: number | null;
+  /** Log each step's start and completion and the result. @default false */
+  verbose?: boolean;
+  /** Check the graph before the first run. @default true */
+  validate?: boolean;
+  /** The workflow's name in messages, snapshots and drawings. @default the class name */
+  name?: string;
+  /** How many runs of this instance may be in progress at once; more wait. @default unlimited */
+  numConcurrentRuns?: number;
+  /** Graph checks to skip. */
+  skipGraphChecks?: readonly GraphCheckName[];
+  /** Where runs execute. @default in this process, in memory */
+  runtime?: Runtime;
+  /** zod schema of the store (overrides `static state`); every field needs a default. */
+  state?: z.ZodType<TState>;
+  /** Where `verbose` lines go. @default console.log */
+  logger?: (line: string) => void;
+  /** Record what each run did, for `handler.trace()` and drawings. @default true */
+  trace?: boolean;
+}
+
+/** Options of `wf.run(input, options)`. */
+export interface RunOptions {
+  /** A context to run in: seeded before the run, reused from an earlier run, or restored from a snapshot. */
+  ctx?: Context;
+  /** The run's id. @default a random 10-character id */
+  runId?: string;
+  /** Aborting it cancels the run, like `handler.cancel()`. */
+  signal?: AbortSignal;
+}
+
+const OPTION_NAMES = new Set([
+  "timeout",
+  "verbose",
+  "validate",
+  "name",
+  "numConcurrentRuns",
+  "skipGraphChecks",
+  "runtime",
+  "state",
+  "logger",
+  "trace",
+]);
+const RUN_OPTION_NAMES = new Set(["ctx", "runId", "signal"]);
+
+/** The instance registry behind `Context` and `getWorkflowGraph`; private fields can't be reached otherwise. */
+const compiled = new WeakMap<object, () => WorkflowSpec>();
+const stepTables = new WeakMap<object, () => readonly StepDeclaration[]>();
+setSpecResolver((owner) => {
+  const spec = compiled.get(owner);
+  if (!spec) throw new WorkflowRuntimeError("`new Context(workflow)` needs a Workflow instance.");
+  return spec();
+});
+
+/**
+ * A workflow. Subclass it with `@step` methods, or build one with `addStep`.
+ *
+ * @example
+ * class JokeFlow extends Workflow {
+ *   @step({ accepts: StartEvent, emits: JokeEvent })
+ *   async generate(ev: StartEvent) { return new JokeEvent({ joke: `A joke about ${ev.topic}` }); }
+ *   @step({ accepts: JokeEvent, emits: StopEvent })
+ *   async critique(ev: JokeEvent) { return new StopEvent({ result: `Critique: ${ev.joke}` }); }
+ * }
+ * const result = await new JokeFlow({ timeout: 60 }).run({ topic: "pirates" });
+ */
+export class Workflow<TStart = Record<string, any>, TResult = any, TState = any> {
+  /** zod schema of the store for every instance of this class; every field needs a default. */
+  static state?: z.ZodType;
+
+  /** Seconds a run may take, or null for no limit. */
+  readonly timeout: number | null;
+  readonly verbose: boolean;
+  /** The workflow's name in messages, snapshots and drawings. */
+  readonly workflowName: string;
+  readonly numConcurrentRuns: number | null;
+
+  readonly #steps = new Map<string, StepDeclaration>();
+  readonly #skipGraphChecks: readonly GraphCheckName[];
+  readonly #validateOnRun: boolean;
+  readonly #runtime: Runtime;
+  readonly #stateSchema: z.ZodType | undefined;
+  readonly #logger: (line: string) => void;
+  readonly #trace: boolean;
+  #spec: WorkflowSpec | null = null;
+  #validated = false;
+  #running = 0;
+  readonly #waiting: (() => void)[] = [];
+
+  /**
+   * @throws {@link WorkflowValidationError} for unknown options, a bad `numWorkers`, no or
+   * several start/stop event classes, or unknown `skipGraphChecks` names.
+   */
+  constructor(options: WorkflowOptions<TState> = {}) {
+    const cls = new.target as unknown as { name: string; state?: z.ZodType };
+    const name = options.name ?? (cls.name || "Workflow");
+    this.workflowName = name;
+    const problems: ValidationProblem[] = [];
+    for (const key of Object.keys(options)) {
+      if (!OPTION_NAMES.has(key)) {
+        problems.push({
+          code: "invalidOptions",
+          message: `Unknown workflow option \`${key}\`. Valid options are: ${[...OPTION_NAMES].join(", ")}.`,
+        });
+      }
+    }
+    const timeout = options.timeout === undefined ? 60 : options.timeout;
+    if (
+      timeout !== null &&
+      !(typeof timeout === "number" && timeout > 0 && Number.isFinite(timeout))
+    ) {
+      problems.push({
+        code: "invalidOptions",
+        message: `\`timeout\` of ${name} must be a number of seconds > 0, or null for none; got ${String(timeout)}.`,
+      });
+    }
+    const limit = options.numConcurrentRuns;
+    if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
+      problems.push({
+        code: "invalidOptions",
+        message: `\`numConcurrentRuns\` of ${name} must be an integer greater than 0; got ${String(limit)}.`,
+      });
+    }
+    this.timeout = timeout;
+    this.verbose = options.verbose === true;
+    this.numConcurrentRuns = limit ?? null;
+    this.#skipGraphChecks = options.skipGraphChecks ?? [];
+    this.#validateOnRun = options.validate !== false;
+    this.#runtime = options.runtime ?? defaultRuntime;
+    this.#stateSchema = options.state ?? cls.state;
+    this.#logger = options.logger ?? ((line) => console.log(line));
+    this.#trace = options.trace !== false;
+    for (const declared of classSteps(new.target as never))
+      this.#steps.set(declared.name, declared);
+    problems.push(...checkDeclarations(name, [...this.#steps.values()], this.#skipGraphChecks));
+    if (problems.length > 0) throw new WorkflowValidationError(name, problems);
+    compiled.set(this, () => this.#compile(false));
+    stepTables.set(this, () => [...this.#steps.values()]);
+  }
+
+  /**
+   * Adds a function step (chainable): `wf.addStep("name", { accepts, emits }, async (ev, ctx) => ...)`.
+   * For a `@catchError` handler, pass `accepts: StepFailedEvent` and `catchError: { forSteps, maxRecoveries }`.
+   * @throws {@link WorkflowValidationError} for a duplicate name or bad options.
+   */
+  addStep<const TAcc extends EventClasses, const TEmits extends EventClasses = never>(
+    name: string,
+    options: StepOptions<TAcc, TEmits> & { catchError?: CatchErrorOptions<EventClasses> },
+    fn: StepFunction<TAcc, TEmits, TState>,
+  ): this {
+    if (this.#steps.has(name)) {
+      throw new WorkflowValidationError(this.workflowName, [
+        {
+          code: "duplicateStep",
+          steps: [name],
+          message: `A step \`${name}\` is already part of ${this.workflowName}; choose another name.`,
+        },
+      ]);
+    }
+    if (typeof fn !== "function") {
+      throw new WorkflowValidationError(this.workflowName, [
+        {
+          code: "invalidStepOptions",
+          steps: [name],
+          message: `\`addStep("${name}", options, fn)\` needs a function as \`fn\`.`,
+        },
+      ]);
+    }
+    const declared = declareStep(
+      name,
+      { ...(options as object), name } as never,
+      fn as StepDeclaration["fn"],
+    );
+    const problems = checkDeclarations(this.workflowName, [declared], []).filter(
+      (p) => p.code === "invalidStepOptions" || p.code === "unknownGraphCheck",
+    );
+    if (problems.length > 0) throw new WorkflowValidationError(this.workflowName, problems);
+    this.#steps.set(name, declared);
+    this.#spec = null;
+    this.#validated = false;
+    return this;
+  }
+
+  /**
+   * Runs every check now.
+   * @throws {@link WorkflowValidationError} listing every problem found.
+   */
+  validate(): void {
+    const problems = checkWorkflow(
+      this.workflowName,
+      [...this.#steps.values()],
+      this.#skipGraphChecks,
+    );
+    if (problems.length > 0) throw new WorkflowValidationError(this.workflowName, problems);
+    this.#validated = true;
+  }
+
+  /** The start event class the steps accept. */
+  get startEventClass(): EventClass {
+    return this.#compile(false).startEventClass;
+  }
+
+  /** The stop event class the steps emit. */
+  get stopEventClass(): EventClass {
+    return this.#compile(false).stopEventClass;
+  }
+
+  /** Every event class in the graph. */
+  get events(): readonly EventClass[] {
+    const seen = new Set<EventClass>();
+    for (const declared of this.#steps.values()) {
+      for (const cls of [...declared.accepts, ...declared.emits]) seen.add(cls);
+    }
+    return [...seen];
+  }
+
+  /** The names of the steps. */
+  get stepNames(): readonly string[] {
+    return [...this.#steps.keys()];
+  }
+
+  /**
+   * Starts a run and returns its handler at once; `await` the handler for the result.
+   *
+   * @param input the start event's fields, or a start event instance; omit to resume `options.ctx`.
+   * @throws {@link WorkflowValidationError} when the graph is invalid,
+   * {@link EventValidationError} when the input fails the start event's schema,
+   * {@link WorkflowRuntimeError} for a duplicate active `runId` or a context that is running.
+   * @example
+   * const handler = wf.run({ query: "What is AI?" });
+   * const result = await handler;
+   */
+  run(input?: TStart | StartEvent, options: RunOptions = {}): WorkflowHandler<TResult> {
+    for (const key of Object.keys(options)) {
+      if (!RUN_OPTION_NAMES.has(key)) {
+        throw new WorkflowRuntimeError(
+          `Unknown run option \`${key}\`. Valid options are: ctx, runId, signal.`,
+        );
+      }
+    }
+    const spec = this.#compile(this.#validateOnRun);
+    const ctx = options.ctx ?? new Context(this);
+    if (!(ctx instanceof Context)) {
+      throw new WorkflowRuntimeError(
+        "`ctx` must be a Context (made with `new Context(wf)` or `Context.fromJSON`).",
+      );
+    }
+    if (ctx.isRunning) {
+      throw new WorkflowRuntimeError(
+        "Cannot start a new run while context is already running. Wait for completion or use a new Context.",
+      );
+    }
+    const restored = restoredRun(ctx);
+    if (restored && input !== undefined) {
+      throw new WorkflowRuntimeError(
+        "This context resumes a run from a snapshot, so it takes no input: call `wf.run(undefined, { ctx })`.",
+      );
+    }
+    const startEvent = restored ? null : this.#startEvent(input, spec);
+    const runId = options.runId ?? restored?.runId ?? createRunId();
+    const adapter = this.#runtime.beginRun({ runId, workflowName: this.workflowName });
+    const runner = new Runner({
+      spec,
+      adapter,
+      runId,
+      startEvent,
+      state: restored ? restored.state : initialRunState(spec.config),
+      stepContext: (r, invocation) => createStepContext(ctx, r, invocation),
+    });
+    attachRun(ctx, runner);
+    const handler = new WorkflowHandler<TResult>(runner, ctx);
+    const signal = options.signal;
+    if (signal) {
+      const onAbort = () => runner.cancel();
+      if (signal.aborted) queueMicrotask(onAbort);
+      else {
+        signal.addEventListener("abort", onAbort, { once: true });
+        runner.onEnd(() => signal.removeEventListener("abort", onAbort));
+      }
+    }
+    this.#acquire(runner);
+    return handler;
+  }
+
+  /** Starts the run when a slot is free (`numConcurrentRuns`), on a microtask so the caller can subscribe first. */
+  #acquire(runner: Runner): void {
+    const begin = () => {
+      this.#running++;
+      runner.onEnd(() => {
+        this.#running--;
+        this.#waiting.shift()?.();
+      });
+      queueMicrotask(() => runner.start());
+    };
+    if (this.numConcurrentRuns !== null && this.#running >= this.numConcurrentRuns) {
+      if (this.verbose)
+        this.#logger(`[${this.workflowName}] run ${runner.runId} waiting for a free run slot`);
+      this.#waiting.push(() => (runner.isEnded ? this.#waiting.shift()?.() : begin()));
+    } else {
+      begin();
+    }
+  }
+
+  #startEvent(input: unknown, spec: WorkflowSpec): Event {
+    const startClass = spec.startEventClass;
+    if (input instanceof Event) {
+      if (input.constructor !== startClass) {
+        throw new WorkflowRuntimeError(
+          `The start event must be an instance of \`${startClass.eventType}\` (the class this workflow's steps accept); got \`${(input.constructor as EventClass).eventType}\`.`,
+        );
+      }
+      return input;
+    }
+    if (
+      input !== undefined &&
+      input !== null &&
+      (typeof input !== "object" || Array.isArray(input))
+    ) {
+      throw new WorkflowRuntimeError(
+        `\`run()\` takes the start event's fields as an object, or a \`${startClass.eventType}\` instance; got ${Array.isArray(input) ? "an array" : typeof input}.`,
+      );
+    }
+    return new (startClass as unknown as new (fields?: object) => Event)((input ?? {}) as object);
+  }
+
+  /** Builds (once per step table) what the runner needs; validates first when asked. */
+  #compile(validate: boolean): WorkflowSpec {
+    if (validate && !this.#validated) this.validate();
+    if (this.#spec) return this.#spec;
+    const steps = [...this.#steps.values()];
+    const problems = checkDeclarations(this.workflowName, steps, this.#skipGraphChecks);
+    if (steps.length === 0) {
+      problems.push({
+        code: "noSteps",
+        message: `Workflow \`${this.workflowName}\` has no configured steps. Did you forget to decorate methods with @step or to add steps with \`addStep()\`?`,
+      });
+    }
+    if (problems.length > 0) throw new WorkflowValidationError(this.workflowName, problems);
+    const { startClasses, stopClasses } = inferStartStop(steps);
+    const stepConfigs: Record<string, StepConfig> = {};
+    const routes: Record<string, string[]> = {};
+    const infos = new Map<string, StepInfo>();
+    for (const declared of steps) {
+      const maxRecoveries = declared.catchError ? Number(declared.catchError.maxRecoveries) : null;
+      stepConfigs[declared.name] = { numWorkers: Number(declared.numWorkers), maxRecoveries };
+      for (const cls of declared.accepts) (routes[cls.eventType] ??= []).push(declared.name);
+      infos.set(declared.name, {
+        name: declared.name,
+        fn: declared.fn,
+        retry: declared.retry,
+        accepts: declared.accepts,
+        acceptsTypes: new Set(declared.accepts.map((c) => c.eventType)),
+      });
+    }
+    const config: RunConfig = { steps: stepConfigs, routes, catchOwners: catchOwners(steps) };
+    this.#spec = {
+      workflow: this,
+      name: this.workflowName,
+      steps: infos,
+      config,
+      startEventClass: startClasses[0] as EventClass,
+      stopEventClass: stopClasses[0] as EventClass<StopEvent>,
+      registry: createEventRegistry(this.events),
+      timeoutMs: this.timeout === null ? null : this.timeout * 1000,
+      log: this.verbose ? this.#logger : null,
+      stateSchema: this.#stateSchema,
+      trace: this.#trace,
+    };
+    return this.#spec;
+  }
+}
+
+/**
+ * The step/event graph of a workflow class (without instantiating it) or instance (including
+ * steps added with `addStep`), built from the declared `accepts`/`emits`.
+ */
+export function getWorkflowGraph(
+  workflow: Workflow | (abstract new (...args: any[]) => Workflow),
+): WorkflowGraph {
+  if (typeof workflow === "function") {
+    return buildGraph(workflow.name, classSteps(workflow));
+  }
+  const table = stepTables.get(workflow);
+  if (!table)
+    throw new WorkflowRuntimeError("`getWorkflowGraph()` takes a Workflow class or instance.");
+  return buildGraph(workflow.workflowName, table());
+}
+
+/** @internal The compiled spec of a workflow, for runtimes. */
+export function workflowSpec(workflow: Workflow): WorkflowSpec {
+  const spec = compiled.get(workflow);
+  if (!spec) throw new WorkflowRuntimeError("`workflowSpec()` takes a Workflow instance.");
+  return spec();
+}
+
+/** @internal The run behind a context, for runtimes and tests. */
+export { runnerOf };
