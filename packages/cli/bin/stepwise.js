@@ -12,7 +12,13 @@ if (existsSync(built)) {
   const source = fileURLToPath(new URL("../src/main.ts", import.meta.url));
   const child = spawnSync(
     process.execPath,
-    ["--conditions=@stepwise/source", "--import", "tsx", source, ...process.argv.slice(2)],
+    [
+      "--conditions=@stepwise/source",
+      "--import",
+      import.meta.resolve("tsx"),
+      source,
+      ...process.argv.slice(2),
+    ],
     { stdio: "inherit" },
   );
   process.exit(child.status ?? 1);

@@ -19,7 +19,7 @@ function assertOneLineError(run: CliRun, pattern: RegExp) {
   assert.doesNotMatch(run.stderr, /\n\s+at /, "no stack trace");
 }
 
-describe("stepwise draw", () => {
+describe("stepwise draw", { concurrency: 3 }, () => {
   it("writes <module name>.html in the current directory for the module's only workflow", async () => {
     const run = await runStepwise(["draw", fixture("rag.ts")], { cwd: workDir });
     assert.equal(run.code, 0, run.stderr);
@@ -86,7 +86,7 @@ describe("stepwise draw", () => {
   it("names the workflows when a module exports several and --export is missing", async () => {
     assertOneLineError(
       await runStepwise(["draw", fixture("several.ts")]),
-      /exports several workflows \(`UpperWorkflow`, `LowerWorkflow`\); choose one with --export <name>/,
+      /exports several workflows \(`LowerWorkflow`, `UpperWorkflow`\); choose one with --export <name>/,
     );
   });
 
@@ -100,7 +100,7 @@ describe("stepwise draw", () => {
   it("lists the workflow exports when --export names a missing export", async () => {
     assertOneLineError(
       await runStepwise(["draw", fixture("several.ts"), "--export", "Nope"]),
-      /has no export named `Nope`; its workflow exports are `UpperWorkflow`, `LowerWorkflow`/,
+      /has no export named `Nope`; its workflow exports are `LowerWorkflow`, `UpperWorkflow`/,
     );
   });
 

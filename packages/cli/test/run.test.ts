@@ -8,7 +8,7 @@ import { fixture, runStepwise } from "./spawn-cli.js";
 const workDir = mkdtempSync(join(tmpdir(), "stepwise-cli-run-"));
 after(() => rmSync(workDir, { recursive: true, force: true }));
 
-describe("stepwise run", () => {
+describe("stepwise run", { concurrency: 3 }, () => {
   it("prints a string result as it is", async () => {
     const run = await runStepwise(["run", fixture("progress.ts"), "--input", '{"name":"Ada"}']);
     assert.equal(run.code, 0, run.stderr);
@@ -106,7 +106,7 @@ describe("stepwise run", () => {
     assert.equal(run.code, 1);
     assert.match(
       run.stderr,
-      /^stepwise: error: .* has no export named `Middle`; its workflow exports are `UpperWorkflow`, `LowerWorkflow`\n$/,
+      /^stepwise: error: .* has no export named `Middle`; its workflow exports are `LowerWorkflow`, `UpperWorkflow`\n$/,
     );
   });
 

@@ -28,7 +28,8 @@ export function runStepwise(args: string[], options: { cwd?: string } = {}): Pro
       [
         "--conditions=@stepwise/source",
         "--import",
-        "tsx",
+        // Resolved here, not from `cwd`: tests run the CLI in temporary folders.
+        import.meta.resolve("tsx"),
         join(packageDir, "src", "main.ts"),
         ...args,
       ],

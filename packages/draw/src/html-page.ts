@@ -60,6 +60,7 @@ aside h3{font-size:13px;margin:16px 0 6px}
 .sw-edge.sw-active path{stroke:#1f2328;stroke-width:2.2}
 #sw-arrow path{fill:#7d8590}
 #sw-arrow-retry path{fill:#b07800}
+#sw-arrow-active path{fill:#1f2328}
 `;
 
 /** Renders the whole page for a laid-out scene. */
@@ -98,6 +99,7 @@ ${styleRules()}
 <svg id="sw-canvas" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="${escapeXml(`${scene.title}: ${scene.subtitle}`)}">
 <defs>
 <marker id="sw-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z"/></marker>
+<marker id="sw-arrow-active" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z"/></marker>
 <marker id="sw-arrow-retry" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z"/></marker>
 </defs>
 <g id="sw-viewport">

@@ -82,7 +82,7 @@ function shapeMarkup(
   x: number,
   y: number,
 ): string {
-  const radius = shape === "pill" ? height / 2 : 6;
+  const radius = shape === "pill" ? height / 2 : Math.min(6, height / 5);
   return `<rect class="sw-shape" x="${x}" y="${y}" width="${round(width)}" height="${round(height)}" rx="${round(radius)}" ry="${round(radius)}"/>`;
 }
 

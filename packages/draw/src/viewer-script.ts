@@ -133,6 +133,11 @@ export const VIEWER_SCRIPT = `
       const to = edge.getAttribute("data-to");
       const active = selected !== null && (from === selected || to === selected);
       edge.classList.toggle("sw-active", active);
+      const path = edge.querySelector("path");
+      if (path) {
+        if (!path.dataset.marker) path.dataset.marker = path.getAttribute("marker-end");
+        path.setAttribute("marker-end", active ? "url(#sw-arrow-active)" : path.dataset.marker);
+      }
       if (active) {
         neighbours.add(from);
         neighbours.add(to);

@@ -161,12 +161,13 @@ describe("the page of a run whose step retried and failed, in Chromium", { skip 
       const failed = drawing.page.locator(".sw-node.sw-stepFailed");
       assert.equal(await failed.count(), 1);
       assert.equal(await drawing.page.locator(".sw-node.sw-stepRetrying").count(), 2);
+      await saveScreenshot(drawing.page, "failed-run.png");
       await failed.click();
       const text = (await drawing.page.locator("#sw-panel-body").textContent()) ?? "";
       assert.match(text, /Outcomefailed/);
       assert.match(text, /Attempt3/);
       assert.match(text, /connection reset \(call 3\)/);
-      await saveScreenshot(drawing.page, "failed-run.png");
+      await saveScreenshot(drawing.page, "failed-run-details.png");
       assert.deepEqual(drawing.externalRequests, []);
       assert.deepEqual(drawing.errors, []);
     } finally {

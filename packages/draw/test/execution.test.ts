@@ -18,15 +18,16 @@ function nodeIds(html: string): string[] {
   return [...html.matchAll(/<g class="sw-node [^"]*" data-id="([^"]+)"/g)].map((m) => m[1]!);
 }
 
+/** Runs the RAG workflow to its end. The handler is wrapped: returning a thenable would await it. */
 async function finishedRag() {
   const handler = new RAGWorkflow().run({ query: "What is AI?" });
   await handler;
-  return handler;
+  return { handler };
 }
 
 describe("drawMostRecentExecution", () => {
   it("draws each event instance and step invocation the run recorded", async () => {
-    const handler = await finishedRag();
+    const { handler } = await finishedRag();
     const trace = handler.trace();
     const html = renderExecutionHtml(handler);
     assert.equal(
@@ -41,7 +42,7 @@ describe("drawMostRecentExecution", () => {
   });
 
   it("marks the start and stop events of the run", async () => {
-    const html = renderExecutionHtml(await finishedRag());
+    const html = renderExecutionHtml((await finishedRag()).handler);
     assert.match(html, /class="sw-node sw-startEvent" data-id="event:\d+"[^>]*><title>StartEvent</);
     assert.match(html, /class="sw-node sw-stopEvent" data-id="event:\d+"[^>]*><title>StopEvent</);
   });
@@ -95,13 +96,13 @@ describe("drawMostRecentExecution", () => {
   });
 
   it("draws a trace that travelled as JSON", async () => {
-    const handler = await finishedRag();
+    const { handler } = await finishedRag();
     const trace = JSON.parse(JSON.stringify(handler.trace())) as RunTraceData;
     assert.equal(renderExecutionHtml(trace), renderExecutionHtml(handler));
   });
 
   it("writes the page to filename and returns its path", async () => {
-    const handler = await finishedRag();
+    const { handler } = await finishedRag();
     const filename = join(workDir, "run.html");
     assert.equal(drawMostRecentExecution(handler, { filename }), filename);
     assert.match(readFileSync(filename, "utf8"), /^<!doctype html>/);
@@ -127,7 +128,7 @@ describe("drawMostRecentExecutionMermaid", () => {
   });
 
   it("writes the text to filename when one is given", async () => {
-    const handler = await finishedRag();
+    const { handler } = await finishedRag();
     const filename = join(workDir, "run.mmd");
     const text = drawMostRecentExecutionMermaid(handler, { filename });
     assert.equal(readFileSync(filename, "utf8"), text);
