@@ -74,6 +74,16 @@ export const jsonSerializer: StoreSerializer = {
   deserialize: (value) => value,
 };
 
+/** The state without its config, with each queue's taken prefix dropped. */
+function compact(state: RunState): Omit<RunState, "config"> {
+  const { config: _config, ...rest } = state;
+  const steps: RunState["steps"] = {};
+  for (const [name, step] of Object.entries(state.steps)) {
+    steps[name] = { ...step, queue: step.queue.slice(step.queueHead), queueHead: 0 };
+  }
+  return { ...rest, steps };
+}
+
 /** Writes a snapshot. */
 export function writeSnapshot(input: {
   workflow: string;
@@ -94,7 +104,7 @@ export function writeSnapshot(input: {
       );
     }
   }
-  const run = input.state ? encodeValue({ ...input.state, config: undefined }) : null;
+  const run = input.state ? encodeValue(compact(input.state)) : null;
   return {
     format: "stepwise.context",
     version: 1,
@@ -139,6 +149,7 @@ const runJson = z.object({
     z.string(),
     z.object({
       queue: z.array(itemJson),
+      queueHead: z.literal(0),
       workers: z.array(
         z
           .object({ item: itemJson, invocation: z.number(), taken: buffersJson.nullable() })

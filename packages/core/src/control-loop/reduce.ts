@@ -131,7 +131,8 @@ function resume(state: RunState, timeoutMs: number | null, now: number, commands
       interrupted.push(worker.item);
     }
     step.workers = [];
-    step.queue.unshift(...interrupted);
+    step.queue = interrupted.concat(step.queue.slice(step.queueHead));
+    step.queueHead = 0;
   }
   state.active = 0;
   state.queued = 0;
@@ -229,7 +230,7 @@ function enqueue(
 ): void {
   const step = state.steps[name] as StepRunState;
   const workerId = freeWorker(state, name, step);
-  if (workerId === -1 || step.queue.length > 0) {
+  if (workerId === -1 || step.queue.length > step.queueHead) {
     step.queue.push(item);
     state.queued++;
     commands.push({ type: "enqueued", step: name, item });
@@ -267,13 +268,26 @@ function startWorker(
 /** Starts queued items while the step has free workers. */
 function fill(state: RunState, name: string, now: number, commands: Command[]): void {
   const step = state.steps[name] as StepRunState;
-  while (step.queue.length > 0 && state.status === "running") {
+  while (step.queue.length > step.queueHead && state.status === "running") {
     const workerId = freeWorker(state, name, step);
     if (workerId === -1) return;
-    const item = step.queue.shift() as WorkItem;
+    startWorker(state, name, step, workerId, dequeue(step), now, commands);
     state.queued--;
-    startWorker(state, name, step, workerId, item, now, commands);
   }
+}
+
+/** Takes the queue's head in O(1); the taken prefix is dropped once it is half the array. */
+function dequeue(step: StepRunState): WorkItem {
+  const item = step.queue[step.queueHead] as WorkItem;
+  step.queueHead++;
+  if (step.queueHead === step.queue.length) {
+    step.queue = [];
+    step.queueHead = 0;
+  } else if (step.queueHead >= 64 && step.queueHead * 2 >= step.queue.length) {
+    step.queue = step.queue.slice(step.queueHead);
+    step.queueHead = 0;
+  }
+  return item;
 }
 
 function returnTaken(
@@ -389,6 +403,7 @@ function finish(state: RunState, commands: Command[]): void {
   state.timers = {};
   for (const step of Object.values(state.steps)) {
     step.queue = [];
+    step.queueHead = 0;
     step.workers = [];
     step.collected = {};
     step.waiters = [];

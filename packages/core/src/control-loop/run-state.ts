@@ -42,8 +42,10 @@ export interface Waiter {
 
 /** One step's share of the run. */
 export interface StepRunState {
-  /** FIFO of items waiting for a worker. */
+  /** FIFO of items waiting for a worker: `queue[queueHead]` is next. */
   queue: WorkItem[];
+  /** Index of the queue's first live item; items before it have been taken (O(1) dequeue). */
+  queueHead: number;
   /** Busy workers by worker id; `null` is a free slot. */
   workers: (Worker | null)[];
   /** `collectEvents` buffers: buffer id -> event type -> events in arrival order. */
@@ -85,7 +87,7 @@ export interface RunState {
 export function initialRunState(config: RunConfig): RunState {
   const steps: Record<string, StepRunState> = {};
   for (const name of Object.keys(config.steps)) {
-    steps[name] = { queue: [], workers: [], collected: {}, waiters: [] };
+    steps[name] = { queue: [], queueHead: 0, workers: [], collected: {}, waiters: [] };
   }
   return {
     version: 1,

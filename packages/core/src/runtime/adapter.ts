@@ -3,7 +3,6 @@
  * (Postgres through DBOS) implements the same interfaces, journals every tick with `onTick`, and
  * rebuilds a run after a crash by replaying its ticks through `reduce`.
  */
-import type { RunState } from "../control-loop/run-state.js";
 import type { Tick } from "../control-loop/ticks.js";
 import type { Clock } from "./clock.js";
 
@@ -17,8 +16,11 @@ export interface RunInfo {
 export interface RunAdapter {
   /** Time and timers for the run. */
   readonly clock: Clock;
-  /** Called with every tick, in order, before `reduce` applies it (a journal records it here). */
-  onTick?(tick: Tick, state: RunState): void;
+  /**
+   * Called with every tick, in order, with the time `reduce` is given for it, just before it is
+   * applied: a journal records both here, and replaying them through `reduce` rebuilds the run.
+   */
+  onTick?(tick: Tick, now: number): void;
   /** Called once when the run has ended, whatever the outcome. */
   onEnd?(): void;
 }

@@ -115,7 +115,9 @@ export class Runner {
   readonly #state: RunState;
   readonly #result = createDeferred<unknown>();
   readonly #timers = new Map<string, unknown>();
-  readonly #buffer: Tick[] = [];
+  /** Ticks waiting to be applied, from `#bufferHead` on (an index, so taking one is O(1)). */
+  #buffer: (Tick | undefined)[] = [];
+  #bufferHead = 0;
   readonly #trace: RunTrace | null;
   readonly #traceBase: number;
   readonly #endListeners: (() => void)[] = [];
@@ -297,7 +299,8 @@ export class Runner {
   start(): void {
     if (this.#started || this.#ended) return;
     this.#started = true;
-    this.#buffer.unshift(this.#startTick);
+    this.#buffer = [this.#startTick, ...this.#buffer.slice(this.#bufferHead)];
+    this.#bufferHead = 0;
     this.#drain();
   }
 
@@ -311,21 +314,25 @@ export class Runner {
   #drain(): void {
     this.#draining = true;
     try {
-      let tick = this.#buffer.shift();
-      while (tick !== undefined && !this.#ended) {
+      const buffer = this.#buffer;
+      while (this.#bufferHead < buffer.length && !this.#ended) {
+        const tick = buffer[this.#bufferHead] as Tick;
+        buffer[this.#bufferHead++] = undefined;
         this.#apply(tick);
-        tick = this.#buffer.shift();
       }
     } catch (error) {
       this.#crash(error);
     } finally {
+      this.#buffer.length = 0;
+      this.#bufferHead = 0;
       this.#draining = false;
     }
   }
 
   #apply(tick: Tick): void {
-    this.#adapter.onTick?.(tick, this.#state);
-    const { commands } = reduce(this.#state, tick, this.#clock.now());
+    const now = this.#clock.now();
+    this.#adapter.onTick?.(tick, now);
+    const { commands } = reduce(this.#state, tick, now);
     for (const command of commands) {
       (this.#handlers[command.type] as (c: typeof command) => void)(command);
     }
@@ -631,6 +638,7 @@ export class Runner {
     if (this.#ended) return;
     this.#ended = true;
     this.#buffer.length = 0;
+    this.#bufferHead = 0;
     for (const handle of this.#timers.values()) this.#clock.clearTimeout(handle);
     this.#timers.clear();
     this.#abort?.abort(new WorkflowCancelledError(`The workflow run ended (${status}).`));
