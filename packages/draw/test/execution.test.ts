@@ -9,7 +9,13 @@ import {
   type RunTraceData,
   renderExecutionHtml,
 } from "@stepwise/draw";
-import { FlakyWorkflow, RAGWorkflow } from "./fixtures/workflows.js";
+import {
+  ApprovalRequestEvent,
+  ApprovalResponseEvent,
+  ApprovalWorkflow,
+  FlakyWorkflow,
+  RAGWorkflow,
+} from "./fixtures/workflows.js";
 
 const workDir = mkdtempSync(join(tmpdir(), "stepwise-execution-"));
 after(() => rmSync(workDir, { recursive: true, force: true }));
@@ -93,6 +99,26 @@ describe("drawMostRecentExecution", () => {
     assert.equal(html.match(/class="sw-node sw-stepFailed"/g)?.length, 1);
     assert.match(html, /failed ·/);
     assert.match(html, /connection reset \(call 3\)/);
+  });
+
+  it("draws a run in progress, and a human's response as coming from outside the run", async () => {
+    const handler = new ApprovalWorkflow().run({ topic: "stepwise" });
+    let midRun = "";
+    for await (const ev of handler.streamEvents()) {
+      if (ev instanceof ApprovalRequestEvent) {
+        midRun = renderExecutionHtml(handler);
+        handler.sendEvent(new ApprovalResponseEvent({ approved: true }));
+      }
+    }
+    assert.equal(await handler, "published");
+    assert.match(midRun, /still running/);
+    assert.doesNotMatch(midRun, /ApprovalResponseEvent/);
+
+    const html = renderExecutionHtml(handler);
+    assert.match(html, /class="sw-node sw-external" data-id="external"/);
+    const response = handler.trace().events.find((ev) => ev.eventType === "ApprovalResponseEvent");
+    assert.ok(response, "the trace records the response");
+    assert.match(html, new RegExp(`data-from="external" data-to="event:${response.id}"`));
   });
 
   it("draws a trace that travelled as JSON", async () => {

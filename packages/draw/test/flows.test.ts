@@ -3,7 +3,18 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { getWorkflowGraph, StartEvent, StopEvent, Workflow } from "@stepwise/core";
+import {
+  catchError,
+  getWorkflowGraph,
+  retryPolicy,
+  StartEvent,
+  type StepFailedEvent,
+  StopEvent,
+  step,
+  stopAfterAttempt,
+  Workflow,
+  waitFixed,
+} from "@stepwise/core";
 import { drawAllPossibleFlows, renderFlowsHtml, truncateLabel } from "@stepwise/draw";
 import { ApprovalWorkflow, RAGWorkflow } from "./fixtures/workflows.js";
 
@@ -90,6 +101,34 @@ describe("renderFlowsHtml", () => {
     assert.equal(rows.Emits, "StopEvent");
     assert.equal(rows.Workers, "4");
     assert.match(rows["Retry policy"]!, /^none/);
+  });
+
+  it("describes a step's retry policy and a recovery step's catchError in their details", () => {
+    class GuardedWorkflow extends Workflow {
+      @step({
+        accepts: StartEvent,
+        emits: StopEvent,
+        numWorkers: 1,
+        retry: retryPolicy({ wait: waitFixed(2), stop: stopAfterAttempt(5) }),
+      })
+      async call() {
+        return new StopEvent({ result: "ok" });
+      }
+
+      @catchError({ forSteps: ["call"], maxRecoveries: 2, emits: StopEvent })
+      async recover(ev: StepFailedEvent) {
+        return new StopEvent({ result: `recovered from ${ev.stepName}` });
+      }
+    }
+    const html = renderFlowsHtml(GuardedWorkflow);
+    const { details } = pageData(html);
+    const call = Object.fromEntries(details["step:call"]!.rows);
+    assert.equal(call.Workers, "1");
+    assert.match(call["Retry policy"]!, /5 attempts/);
+    const recover = Object.fromEntries(details["step:recover"]!.rows);
+    assert.equal(recover["Catches errors"], "from call; at most 2 recoveries");
+    assert.match(html, />1 worker · retries</, "the step's box says it retries");
+    assert.match(html, /catches errors<\/text>/);
   });
 
   it("lists an event's fields from its JSON schema in its details", () => {
