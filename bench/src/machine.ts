@@ -9,6 +9,8 @@ export interface MachineFacts {
   readonly cpu: string;
   readonly cores: number;
   readonly memoryGiB: number;
+  /** 1-, 5- and 15-minute load averages when the facts were taken. */
+  readonly loadAverage: readonly number[];
   readonly packages: Record<string, string>;
 }
 
@@ -41,6 +43,21 @@ export function machineFacts(): MachineFacts {
     cpu: cpus[0]?.model.trim() ?? "unknown",
     cores: cpus.length,
     memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    loadAverage: os.loadavg().map((v) => Math.round(v * 100) / 100),
     packages: Object.fromEntries(measuredPackages.map((name) => [name, versionOf(name)])),
   };
+}
+
+/** A warning when other processes kept the CPUs busy (figures then overstate every cost). */
+export function busyWarning(
+  start: readonly number[],
+  end: readonly number[],
+  cores: number,
+): string | null {
+  const worst = Math.max(start[0] ?? 0, end[0] ?? 0);
+  if (worst < cores * 0.5) return null;
+  return (
+    `WARNING: the machine was busy (1-minute load average ${start[0]} at start, ${end[0]} at end, ` +
+    `${cores} cores): other processes competed for the CPU and the figures are inflated and noisy.`
+  );
 }

@@ -4,6 +4,7 @@
  * writes results/<timestamp>.json and results/latest.json.
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import { parseArgs } from "node:util";
 import { machineFacts } from "./machine.js";
 import { type BenchResults, type Cell, renderTable } from "./report.js";
@@ -59,6 +60,7 @@ const labels: Record<string, string> = {
   mastra: "mastra 1.71.0",
 };
 
+const machine = machineFacts();
 const started = new Date();
 const t0 = performance.now();
 const results: Record<string, Record<string, Cell>> = {};
@@ -95,7 +97,8 @@ const report: BenchResults = {
   startedAt: started.toISOString(),
   mode,
   stepwiseFrom: values.source ? "source" : "dist",
-  machine: machineFacts(),
+  machine,
+  loadAverageAtEnd: os.loadavg().map((v) => Math.round(v * 100) / 100),
   systems: systems.map((id) => ({ id, label: labels[id] ?? id })),
   scenarios,
   results,

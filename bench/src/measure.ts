@@ -49,25 +49,25 @@ async function repetitionOf(
   scenario: Scenario,
   size: number,
 ): Promise<() => Promise<void>> {
+  let make: ((n: number) => Promise<RunOnce>) | undefined;
+  if (scenario.variant) {
+    make = system.variants?.[scenario.variant];
+    if (!make) throw new Error(`${system.id} has no variant \`${scenario.variant}\``);
+  }
   switch (scenario.kind) {
     case "chain":
-      return system.chain(size);
+      return (make ?? system.chain)(size);
     case "fanOut":
-      return system.fanOut(size);
-    case "variant": {
-      const make = system.variants?.[scenario.variant!.id];
-      if (!make) throw new Error(`${system.id} has no variant ${scenario.variant!.id}`);
-      return make(size);
-    }
+      return (make ?? system.fanOut)(size);
     case "seqRuns":
     case "heap": {
-      const run = await system.tinyRun();
+      const run = await (make ?? (() => system.tinyRun()))(0);
       return async () => {
         for (let i = 0; i < size; i++) await run();
       };
     }
     case "concRuns": {
-      const run = await system.tinyRun();
+      const run = await (make ?? (() => system.tinyRun()))(0);
       return async () => {
         const pending: Promise<void>[] = [];
         for (let i = 0; i < size; i++) pending.push(run());

@@ -1,4 +1,4 @@
-import type { MachineFacts } from "./machine.js";
+import { busyWarning, type MachineFacts } from "./machine.js";
 import type { Mode, Scenario } from "./scenarios.js";
 
 /** One cell of the results: a system's figures for one scenario. */
@@ -17,7 +17,9 @@ export interface BenchResults {
   readonly mode: Mode;
   /** Where stepwise was loaded from: "dist" (compiled, the default) or "source" (TypeScript). */
   readonly stepwiseFrom: "dist" | "source";
+  /** Facts at the start; `loadAverageAtEnd` is the load when the last child finished. */
   readonly machine: MachineFacts;
+  readonly loadAverageAtEnd: readonly number[];
   readonly systems: { readonly id: string; readonly label: string }[];
   readonly scenarios: Scenario[];
   /** results[scenarioId][systemId] */
@@ -95,11 +97,14 @@ export function renderTable(results: BenchResults): string {
     `| ${cells.map((c, i) => pad(c, widths[i]!, i >= 2)).join(" | ")} |`;
   const separator = `|${widths.map((w, i) => (i >= 2 ? `${"-".repeat(w + 1)}:` : "-".repeat(w + 2))).join("|")}|`;
   const m = results.machine;
+  const busy = busyWarning(m.loadAverage, results.loadAverageAtEnd, m.cores);
   const out: string[] = [
     `stepwise bench — ${results.mode === "quick" ? "QUICK mode (1,000-size rows only, heap after 2,000 runs, few repeats: a smoke check, not a result)" : "full mode"}`,
     `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.platform}, Node ${m.node} (V8 ${m.v8})`,
+    `load average ${m.loadAverage.join(" ")} at start, ${results.loadAverageAtEnd.join(" ")} at end`,
     `stepwise from ${results.stepwiseFrom === "dist" ? "packages/core/dist (compiled JS)" : "TypeScript source (--source)"}; ` +
       `medians per unit; (×N) = peer ÷ stepwise; ${results.wallSeconds.toFixed(0)} s in all`,
+    ...(busy ? [busy] : []),
     "",
     line(header),
     separator,

@@ -4,12 +4,12 @@ export interface Scenario {
   readonly id: string;
   /** Row label in the table. */
   readonly label: string;
-  readonly kind: "chain" | "fanOut" | "seqRuns" | "concRuns" | "heap" | "variant";
+  readonly kind: "chain" | "fanOut" | "seqRuns" | "concRuns" | "heap";
   /** Hops, events or runs per repetition. */
   readonly n: number;
   readonly unit: "µs/hop" | "µs/event" | "µs/run" | "KB";
-  /** For `variant` rows: the stepwise variant id and the kind of work it does. */
-  readonly variant?: { readonly id: string; readonly of: "chain" | "fanOut" };
+  /** A system variant that does this row's work instead of the plain method (stepwise rows). */
+  readonly variant?: string;
   /** Systems that run this scenario (default: all). */
   readonly only?: readonly string[];
   readonly plan: Plan;
@@ -32,160 +32,158 @@ export interface Plan {
 export type Mode = "full" | "quick";
 
 function plan(p: Partial<Plan> & Pick<Plan, "warmupN">): Plan {
-  return { warmups: 3, minRepeats: 3, maxRepeats: 21, budgetMs: 5_000, killAfterMs: 240_000, ...p };
+  return {
+    warmups: 3,
+    minRepeats: 3,
+    maxRepeats: 21,
+    budgetMs: 5_000,
+    killAfterMs: 240_000,
+    ...p,
+  };
 }
+
+const stepwiseOnly = ["stepwise"];
 
 /** The scenarios of a mode, in table order. */
 export function scenariosFor(mode: Mode): Scenario[] {
-  if (mode === "quick") {
-    const quick = (warmupN: number): Plan =>
-      plan({
-        warmups: 2,
-        warmupN,
-        minRepeats: 1,
-        maxRepeats: 5,
-        budgetMs: 1_000,
-        killAfterMs: 20_000,
-      });
-    return [
-      {
-        id: "chain-1k",
-        label: "chain, 1,000 hops",
-        kind: "chain",
-        n: 1_000,
-        unit: "µs/hop",
-        plan: quick(1_000),
-      },
-      {
-        id: "fanout-1k",
-        label: "fan-out, 1,000 events",
-        kind: "fanOut",
-        n: 1_000,
-        unit: "µs/event",
-        plan: quick(1_000),
-      },
-      {
-        id: "runs-seq-500",
-        label: "500 sequential tiny runs",
-        kind: "seqRuns",
-        n: 500,
-        unit: "µs/run",
-        plan: quick(200),
-      },
-      {
-        id: "runs-conc-1k",
-        label: "1,000 concurrent runs",
-        kind: "concRuns",
-        n: 1_000,
-        unit: "µs/run",
-        plan: quick(200),
-      },
-      {
-        id: "heap-2k",
-        label: "heap retained after 2,000 runs",
-        kind: "heap",
-        n: 2_000,
-        unit: "KB",
-        plan: quick(200),
-      },
-      {
-        id: "fanout-1k-counter",
-        label: "fan-out 1,000, counter fan-in (stepwise only)",
-        kind: "variant",
-        variant: { id: "fanOutCounter", of: "fanOut" },
-        only: ["stepwise"],
-        n: 1_000,
-        unit: "µs/event",
-        plan: quick(1_000),
-      },
-    ];
-  }
-  const small = plan({ warmupN: 1_000, budgetMs: 5_000 });
-  // At 10,000 the peers take seconds to a minute and a half per run: one timed run is allowed,
-  // more while the 12 s budget lasts. Warm-up happens at 1,000 so it stays cheap.
-  const large = plan({
-    warmups: 3,
+  return mode === "quick" ? quickScenarios() : fullScenarios();
+}
+
+function fullScenarios(): Scenario[] {
+  const small = plan({ warmupN: 1_000 });
+  // At 10,000 the peers take seconds to a minute and a half per run: one timed run is enough,
+  // more while the 12 s budget lasts. Warm-up happens at 1,000 so that it stays cheap.
+  const large = plan({ warmupN: 1_000, minRepeats: 1, maxRepeats: 15, budgetMs: 12_000 });
+  const runs = plan({ warmupN: 500, maxRepeats: 15 });
+  const heap = plan({
+    warmups: 1,
     warmupN: 1_000,
     minRepeats: 1,
-    maxRepeats: 15,
+    maxRepeats: 3,
     budgetMs: 12_000,
   });
   return [
-    {
-      id: "chain-1k",
-      label: "chain, 1,000 hops",
-      kind: "chain",
-      n: 1_000,
-      unit: "µs/hop",
-      plan: small,
-    },
-    {
-      id: "chain-10k",
-      label: "chain, 10,000 hops",
-      kind: "chain",
-      n: 10_000,
-      unit: "µs/hop",
-      plan: large,
-    },
-    {
-      id: "fanout-1k",
-      label: "fan-out, 1,000 events",
-      kind: "fanOut",
-      n: 1_000,
-      unit: "µs/event",
-      plan: small,
-    },
-    {
-      id: "fanout-10k",
-      label: "fan-out, 10,000 events",
-      kind: "fanOut",
-      n: 10_000,
-      unit: "µs/event",
-      plan: large,
-    },
-    {
-      id: "runs-seq-2k",
-      label: "2,000 sequential tiny runs",
-      kind: "seqRuns",
-      n: 2_000,
-      unit: "µs/run",
-      plan: plan({ warmupN: 500, minRepeats: 3, maxRepeats: 15 }),
-    },
-    {
-      id: "runs-conc-1k",
-      label: "1,000 concurrent runs",
-      kind: "concRuns",
-      n: 1_000,
-      unit: "µs/run",
-      plan: plan({ warmupN: 500, minRepeats: 3, maxRepeats: 15 }),
-    },
-    {
-      id: "heap-10k",
-      label: "heap retained after 10,000 runs",
-      kind: "heap",
-      n: 10_000,
-      unit: "KB",
-      plan: plan({ warmups: 1, warmupN: 1_000, minRepeats: 1, maxRepeats: 3, budgetMs: 12_000 }),
-    },
-    {
-      id: "fanout-1k-counter",
-      label: "fan-out 1,000, counter fan-in (stepwise only)",
-      kind: "variant",
-      variant: { id: "fanOutCounter", of: "fanOut" },
-      only: ["stepwise"],
-      n: 1_000,
-      unit: "µs/event",
-      plan: small,
-    },
-    {
-      id: "fanout-10k-counter",
-      label: "fan-out 10,000, counter fan-in (stepwise only)",
-      kind: "variant",
-      variant: { id: "fanOutCounter", of: "fanOut" },
-      only: ["stepwise"],
-      n: 10_000,
-      unit: "µs/event",
-      plan: large,
-    },
+    row("chain-1k", "chain, 1,000 hops", "chain", 1_000, small),
+    row("chain-10k", "chain, 10,000 hops", "chain", 10_000, large),
+    row("fanout-1k", "fan-out, 1,000 events", "fanOut", 1_000, small),
+    row("fanout-10k", "fan-out, 10,000 events", "fanOut", 10_000, large),
+    row("runs-seq-2k", "2,000 sequential tiny runs", "seqRuns", 2_000, runs),
+    row("runs-conc-1k", "1,000 concurrent runs", "concRuns", 1_000, runs),
+    row("heap-10k", "heap retained after 10,000 runs", "heap", 10_000, heap),
+    // stepwise only: the fan-in without collectEvents, and the cost of trace recording.
+    variantRow(
+      "fanout-1k-counter",
+      "stepwise: fan-out 1,000, counter fan-in",
+      "fanOut",
+      1_000,
+      small,
+      "fanOutCounter",
+    ),
+    variantRow(
+      "fanout-10k-counter",
+      "stepwise: fan-out 10,000, counter fan-in",
+      "fanOut",
+      10_000,
+      large,
+      "fanOutCounter",
+    ),
+    variantRow(
+      "chain-10k-notrace",
+      "stepwise: chain 10,000, trace off",
+      "chain",
+      10_000,
+      large,
+      "chainNoTrace",
+    ),
+    variantRow(
+      "fanout-10k-counter-notrace",
+      "stepwise: fan-out 10,000, counter, trace off",
+      "fanOut",
+      10_000,
+      large,
+      "fanOutCounterNoTrace",
+    ),
+    variantRow(
+      "runs-seq-2k-notrace",
+      "stepwise: 2,000 tiny runs, trace off",
+      "seqRuns",
+      2_000,
+      runs,
+      "tinyRunNoTrace",
+    ),
+    variantRow(
+      "heap-10k-notrace",
+      "stepwise: heap after 10,000 runs, trace off",
+      "heap",
+      10_000,
+      heap,
+      "tinyRunNoTrace",
+    ),
   ];
+}
+
+function quickScenarios(): Scenario[] {
+  const quick = (warmupN: number): Plan =>
+    plan({
+      warmups: 2,
+      warmupN,
+      minRepeats: 1,
+      maxRepeats: 5,
+      budgetMs: 1_000,
+      killAfterMs: 20_000,
+    });
+  return [
+    row("chain-1k", "chain, 1,000 hops", "chain", 1_000, quick(1_000)),
+    row("fanout-1k", "fan-out, 1,000 events", "fanOut", 1_000, quick(1_000)),
+    row("runs-seq-500", "500 sequential tiny runs", "seqRuns", 500, quick(200)),
+    row("runs-conc-1k", "1,000 concurrent runs", "concRuns", 1_000, quick(200)),
+    row("heap-2k", "heap retained after 2,000 runs", "heap", 2_000, quick(200)),
+    variantRow(
+      "fanout-1k-counter",
+      "stepwise: fan-out 1,000, counter fan-in",
+      "fanOut",
+      1_000,
+      quick(1_000),
+      "fanOutCounter",
+    ),
+    variantRow(
+      "chain-1k-notrace",
+      "stepwise: chain 1,000, trace off",
+      "chain",
+      1_000,
+      quick(1_000),
+      "chainNoTrace",
+    ),
+    variantRow(
+      "runs-seq-500-notrace",
+      "stepwise: 500 tiny runs, trace off",
+      "seqRuns",
+      500,
+      quick(200),
+      "tinyRunNoTrace",
+    ),
+  ];
+}
+
+const units = {
+  chain: "µs/hop",
+  fanOut: "µs/event",
+  seqRuns: "µs/run",
+  concRuns: "µs/run",
+  heap: "KB",
+} as const;
+
+function row(id: string, label: string, kind: Scenario["kind"], n: number, p: Plan): Scenario {
+  return { id, label, kind, n, unit: units[kind], plan: p };
+}
+
+function variantRow(
+  id: string,
+  label: string,
+  kind: Scenario["kind"],
+  n: number,
+  p: Plan,
+  variant: string,
+): Scenario {
+  return { ...row(id, label, kind, n, p), variant, only: stepwiseOnly };
 }

@@ -1,10 +1,19 @@
-import { type Context, Event, StartEvent, StopEvent, step, Workflow } from "@stepwise/core";
+import {
+  type Context,
+  Event,
+  StartEvent,
+  StopEvent,
+  step,
+  Workflow,
+  type WorkflowOptions,
+} from "@stepwise/core";
 import { z } from "zod";
 import { type BenchSystem, expectEqual, type RunOnce } from "./types.js";
 
 // stepwise, imported as "@stepwise/core": from packages/core/dist by default (compiled JS, as
 // the peers ship), or from its TypeScript source when the bench runs with `--source`.
-// Every workflow uses default options (timeout 60 s, validation on), as a user would.
+// Every workflow uses default options (timeout 60 s, validation on, trace recording on), as a
+// user would; the `...NoTrace` variants pass `trace: false` to measure what recording costs.
 
 class CountEvent extends Event.define({ n: z.number() }) {}
 class ItemEvent extends Event.define({ i: z.number() }) {}
@@ -12,8 +21,11 @@ class DoneEvent extends Event.define({ v: z.number() }) {}
 
 /** A start step, then one step re-emitting `CountEvent` until it reaches `n`. */
 class ChainFlow extends Workflow {
-  constructor(readonly n: number) {
-    super();
+  constructor(
+    readonly n: number,
+    options?: WorkflowOptions,
+  ) {
+    super(options);
   }
 
   @step({ accepts: StartEvent, emits: CountEvent })
@@ -34,8 +46,11 @@ class ChainFlow extends Workflow {
 class FanOutFlow extends Workflow {
   readonly expected: (typeof DoneEvent)[];
 
-  constructor(readonly n: number) {
-    super();
+  constructor(
+    readonly n: number,
+    options?: WorkflowOptions,
+  ) {
+    super(options);
     this.expected = Array.from({ length: n }, () => DoneEvent);
   }
 
@@ -59,8 +74,11 @@ class FanOutFlow extends Workflow {
 
 /** The same fan-out, fanned in by a counter in `ctx.store` instead of `collectEvents`. */
 class FanOutCounterFlow extends Workflow {
-  constructor(readonly n: number) {
-    super();
+  constructor(
+    readonly n: number,
+    options?: WorkflowOptions,
+  ) {
+    super(options);
   }
 
   @step({ accepts: StartEvent, emits: ItemEvent })
@@ -90,6 +108,8 @@ class TinyFlow extends Workflow {
   }
 }
 
+const noTrace: WorkflowOptions = { trace: false };
+
 function runOf(wf: Workflow, what: string, expected: number): RunOnce {
   return async () => {
     expectEqual("stepwise", what, await wf.run(), expected);
@@ -111,5 +131,9 @@ export const stepwise: BenchSystem = {
   },
   variants: {
     fanOutCounter: async (n) => runOf(new FanOutCounterFlow(n), "fan-out (counter)", n),
+    chainNoTrace: async (n) => runOf(new ChainFlow(n, noTrace), "chain (no trace)", n),
+    fanOutCounterNoTrace: async (n) =>
+      runOf(new FanOutCounterFlow(n, noTrace), "fan-out (counter, no trace)", n),
+    tinyRunNoTrace: async () => runOf(new TinyFlow(noTrace), "tiny run (no trace)", 1),
   },
 };

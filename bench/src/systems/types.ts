@@ -14,7 +14,11 @@ export interface BenchSystem {
   fanOut(n: number): Promise<RunOnce>;
   /** The smallest run: a start event handled by one step that stops the run. */
   tinyRun(): Promise<RunOnce>;
-  /** Extra stepwise-only variants (e.g. a counter fan-in); keyed by variant id. */
+  /**
+   * Extra variants (stepwise: counter fan-in, trace recording off), keyed by variant id. Each
+   * stands in for `chain`/`fanOut` (called with n) or for `tinyRun` (n is ignored), as the
+   * scenario using it says.
+   */
   readonly variants?: Readonly<Record<string, (n: number) => Promise<RunOnce>>>;
 }
 
