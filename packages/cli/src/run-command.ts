@@ -77,10 +77,16 @@ export async function runCommand(
   if (result !== undefined) output.stdout(`${formatResult(result)}\n`);
 }
 
-/** `eventType {json of its fields}`, one line. */
+/** `eventType {json of its fields}`, one line. Errors in the fields show their name and message. */
 export function formatStreamedEvent(event: { toJSON(): { type: string; data: unknown } }): string {
   const { type, data } = event.toJSON();
-  return `${type} ${JSON.stringify(data ?? {})}`;
+  return `${type} ${JSON.stringify(data ?? {}, showErrors)}`;
+}
+
+/** A JSON replacer: an `Error`'s own fields are not enumerable, so JSON would print `{}`. */
+function showErrors(_key: string, value: unknown): unknown {
+  if (value instanceof Error) return { name: value.name, message: value.message };
+  return value;
 }
 
 /** A string result as it is; anything else as indented JSON. */

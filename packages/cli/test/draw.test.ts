@@ -118,6 +118,13 @@ describe("stepwise draw", { concurrency: 3 }, () => {
     );
   });
 
+  it("reports a module that throws while loading, quoting its error", async () => {
+    assertOneLineError(
+      await runStepwise(["draw", fixture("throws-on-import.ts")]),
+      /could not load `.*throws-on-import.ts`: OPENAI_API_KEY is not set$/,
+    );
+  });
+
   it("rejects a --max-label-length that is not a positive integer", async () => {
     const run = await runStepwise(["draw", fixture("rag.ts"), "--max-label-length", "zero"]);
     assert.equal(run.code, 1);

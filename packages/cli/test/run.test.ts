@@ -119,6 +119,15 @@ describe("stepwise run", { concurrency: 3 }, () => {
     );
   });
 
+  it("streams the failure event with the error's name and message before reporting the failed run", async () => {
+    const run = await runStepwise(["run", fixture("failing.ts"), "--stream"]);
+    assert.equal(run.code, 1);
+    assert.match(
+      run.stdout,
+      /^WorkflowFailedEvent \{"stepName":"explode","error":\{"name":"Error","message":"the index is empty"\},/,
+    );
+  });
+
   it("reports a step's error as a failed run with exit code 1 and no stack trace", async () => {
     const run = await runStepwise(["run", fixture("failing.ts")]);
     assert.equal(run.code, 1);
