@@ -6,8 +6,9 @@
 import dagre, { type EdgeLabel, type GraphLabel, type NodeLabel, type Point } from "@dagrejs/dagre";
 import type { Scene, SceneEdge, SceneNode } from "./scene.js";
 
-/** Font sizes and the width of one monospace character, in px, shared with the SVG renderer. */
+/** Font size of a node's label, in px (shared with the SVG renderer). */
 export const LABEL_FONT_SIZE = 14;
+/** Font size of a node's second line (durations, roles), in px. */
 export const SUBLABEL_FONT_SIZE = 11;
 const CHAR_WIDTH_RATIO = 0.61; // DejaVu Sans Mono / Menlo / Consolas advance width per em, rounded up
 const EDGE_LABEL = { width: 42, height: 16 };
