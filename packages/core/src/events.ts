@@ -67,6 +67,15 @@ type RemoveIndex<T> = {
 type ParentInstance<TBase extends abstract new (...args: any) => any> =
   string extends keyof InstanceType<TBase> ? RemoveIndex<InstanceType<TBase>> : InstanceType<TBase>;
 
+/** Type-only key under which a defined event class's type records its fields' zod shape. */
+declare const fieldsShape: unique symbol;
+
+/** The zod shape a parent class declared with `define` (empty for `Event` itself). */
+type ParentShape<TBase> = TBase extends { readonly [fieldsShape]?: infer P extends z.ZodRawShape }
+  ? P
+  : // biome-ignore lint/complexity/noBannedTypes: no fields.
+    {};
+
 /** The class `Event.define(shape)` returns: the parent's statics plus a typed constructor. */
 export type DefinedEvent<
   TBase extends abstract new (
@@ -74,7 +83,10 @@ export type DefinedEvent<
   ) => any,
   S extends z.ZodRawShape,
 > = {
-  new (...args: FieldsArg<S>): ParentInstance<TBase> & Readonly<z.output<z.ZodObject<S>>>;
+  new (
+    ...args: FieldsArg<ParentShape<TBase> & S>
+  ): ParentInstance<TBase> & Readonly<z.output<z.ZodObject<ParentShape<TBase> & S>>>;
+  readonly [fieldsShape]?: ParentShape<TBase> & S;
 } & Omit<TBase, "prototype">;
 
 function checkFieldNames(owner: string, names: Iterable<string>): void {

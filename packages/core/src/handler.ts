@@ -22,7 +22,7 @@ export interface StreamEventsOptions {
  * for await (const ev of handler.streamEvents()) console.log(ev.toJSON());
  * const result = await handler;
  */
-export class WorkflowHandler<TResult = any> implements PromiseLike<TResult> {
+export class WorkflowHandler<TResult = any> implements Promise<TResult> {
   readonly #runner: Runner;
   readonly #ctx: Context;
 
@@ -97,6 +97,10 @@ export class WorkflowHandler<TResult = any> implements PromiseLike<TResult> {
   /** Like `Promise.prototype.finally`. */
   finally(onfinally?: (() => void) | null): Promise<TResult> {
     return (this.#runner.result as Promise<TResult>).finally(onfinally);
+  }
+
+  get [Symbol.toStringTag](): string {
+    return "WorkflowHandler";
   }
 
   toString(): string {

@@ -5,6 +5,7 @@ import {
   Event,
   getWorkflowGraph,
   StartEvent,
+  type StepOptions,
   StopEvent,
   step,
   Workflow,
@@ -196,8 +197,12 @@ describe("workflow options", () => {
   });
 
   it("rejects unknown step option names", () => {
+    const options = { accepts: StartEvent, emits: StopEvent, workers: 2 } as StepOptions<
+      typeof StartEvent,
+      typeof StopEvent
+    >;
     class Bad extends Workflow {
-      @step({ accepts: StartEvent, emits: StopEvent, workers: 2 } as never)
+      @step(options)
       only() {
         return new StopEvent();
       }
