@@ -305,6 +305,32 @@ describe("@catchError recovery", () => {
     assert.deepEqual(calls, ["process", "recover", "process"]);
   });
 
+  it("counts recoveries of work the handler re-routes with ctx.sendEvent", async () => {
+    const calls: string[] = [];
+    class Sending extends Workflow {
+      @step({ accepts: StartEvent, emits: WorkEvent })
+      async begin() {
+        return new WorkEvent({ item: "first" });
+      }
+
+      @step({ accepts: WorkEvent, emits: StopEvent })
+      async process(): Promise<StopEvent> {
+        calls.push("process");
+        throw new Error("broken");
+      }
+
+      @catchError({ emits: WorkEvent })
+      async recover(_ev: StepFailedEvent, ctx: Context) {
+        calls.push("recover");
+        ctx.sendEvent(new WorkEvent({ item: "again" }));
+        return null;
+      }
+    }
+    const handler = new Sending({ runtime: runtime() }).run();
+    await assert.rejects(async () => await handler, /broken/);
+    assert.deepEqual(calls, ["process", "recover", "process"]);
+  });
+
   it("gives each event lineage its own recovery budget", async () => {
     const recovered: string[] = [];
     class Lineages extends Workflow {

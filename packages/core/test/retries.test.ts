@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import {
   type Context,
   Event,
+  HumanResponseEvent,
   InMemoryRuntime,
   type RetryInfo,
   retryIfErrorType,
@@ -15,6 +16,7 @@ import {
   Workflow,
   WorkflowFailedEvent,
   type WorkflowHandler,
+  WorkflowIdleEvent,
   WorkflowRuntimeError,
   waitFixed,
 } from "@stepwise/core";
@@ -22,14 +24,19 @@ import { z } from "zod";
 
 class WorkEvent extends Event.define({ n: z.number() }) {}
 class SideEvent extends Event.define({}) {}
+class AEvent extends Event.define({ n: z.number() }) {}
+class BEvent extends Event.define({ n: z.number() }) {}
+class NextEvent extends Event.define({}) {}
+class ReplyEvent extends HumanResponseEvent.define({ text: z.string() }) {}
+const PAIR = [AEvent, BEvent] as const;
 class TransientError extends Error {
   override readonly name = "TransientError";
 }
 
 /** Collects every published event of a run, in order, until the stream ends. */
-async function collect(handler: WorkflowHandler): Promise<Event[]> {
+async function collect(handler: WorkflowHandler, includeInternal = false): Promise<Event[]> {
   const events: Event[] = [];
-  for await (const ev of handler.streamEvents()) events.push(ev);
+  for await (const ev of handler.streamEvents({ includeInternal })) events.push(ev);
   return events;
 }
 
@@ -345,5 +352,81 @@ describe("retry policies in a run", () => {
     await clock.advance(1_000);
     assert.equal(await handler, "event");
     assert.equal(calls.count, 2);
+  });
+  it("does not report the run idle while a retry is pending", async () => {
+    const clock = new TestClock();
+    const calls = { count: 0 };
+    const handler = flakyWorkflow(clock, 1, calls).run();
+    const events = collect(handler, true);
+    await clock.advance(0);
+    await clock.advance(0);
+    await clock.advance(5_000);
+    assert.equal(await handler, "ok");
+    assert.equal(
+      (await events).some((ev) => ev instanceof WorkflowIdleEvent),
+      false,
+    );
+  });
+
+  it("retries a step whose waitForEvent timed out, and the retry waits again", async () => {
+    const clock = new TestClock();
+    const calls = { count: 0 };
+    class Waiting extends Workflow {
+      @step({
+        accepts: StartEvent,
+        emits: StopEvent,
+        retry: retryPolicy({ wait: waitFixed(5), stop: stopAfterAttempt(2) }),
+      })
+      async waiting(_ev: StartEvent, ctx: Context) {
+        calls.count++;
+        const reply = await ctx.waitForEvent(ReplyEvent, { timeout: 10 });
+        return new StopEvent({ result: reply.text });
+      }
+    }
+    const handler = new Waiting({ timeout: null, runtime: new InMemoryRuntime({ clock }) }).run();
+    await clock.advance(15_000);
+    assert.equal(handler.isDone(), false);
+    handler.sendEvent(new ReplyEvent({ text: "in time for the retry" }));
+    assert.equal(await handler, "in time for the retry");
+  });
+
+  it("keeps a collecting step's buffer free of duplicates when the step retries", async () => {
+    const clock = new TestClock();
+    const pairs: string[] = [];
+    let failed = false;
+    class Pairing extends Workflow {
+      @step({ accepts: StartEvent, emits: [AEvent, BEvent] })
+      async first(_ev: StartEvent, ctx: Context) {
+        ctx.sendEvent(new AEvent({ n: 1 }));
+        ctx.sendEvent(new BEvent({ n: 1 }));
+        return null;
+      }
+
+      @step({ accepts: NextEvent, emits: [AEvent, BEvent] })
+      async second(_ev: NextEvent, ctx: Context) {
+        ctx.sendEvent(new AEvent({ n: 2 }));
+        ctx.sendEvent(new BEvent({ n: 2 }));
+        return null;
+      }
+
+      @step({
+        accepts: [AEvent, BEvent],
+        emits: [NextEvent, StopEvent],
+        retry: retryPolicy({ wait: waitFixed(1), stop: stopAfterAttempt(2) }),
+      })
+      async pair(ev: AEvent | BEvent, ctx: Context) {
+        const got = ctx.collectEvents(ev, PAIR);
+        if (!got) return null;
+        if (!failed) {
+          failed = true;
+          throw new Error("fails once with a full pair");
+        }
+        pairs.push(`A${got[0].n}+B${got[1].n}`);
+        return pairs.length === 1 ? new NextEvent() : new StopEvent({ result: pairs.join(",") });
+      }
+    }
+    const handler = new Pairing({ timeout: null, runtime: new InMemoryRuntime({ clock }) }).run();
+    await clock.advance(1_000);
+    assert.equal(await handler, "A1+B1,A2+B2");
   });
 });

@@ -29,10 +29,14 @@ class WorkEvent extends Event.define({ id: z.number() }) {}
 class DoneEvent extends Event.define({ id: z.number() }) {}
 class PartEvent extends Event.define({ value: z.number() }) {}
 class SlowEvent extends Event.define({}) {}
+class AEvent extends Event.define({ n: z.number() }) {}
+class BEvent extends Event.define({ n: z.number() }) {}
+class NextEvent extends Event.define({}) {}
 
 const NEVER = new Promise<never>(() => {});
 const DONE_PAIR = [DoneEvent, DoneEvent] as const;
 const THREE_PARTS = [PartEvent, PartEvent, PartEvent] as const;
+const PAIR = [AEvent, BEvent] as const;
 
 function runtime(clock = new TestClock()) {
   return new InMemoryRuntime({ clock });
@@ -232,6 +236,51 @@ describe("context snapshots", () => {
     assert.equal(slowCalls.length, 2);
   });
 
+  it("re-runs an in-flight collecting step on resume with the events it had taken, buffering its input only once", async () => {
+    const pairs: string[] = [];
+    let hung = false;
+    const make = (clock: TestClock) => {
+      class Pairing extends Workflow {
+        @step({ accepts: StartEvent, emits: [AEvent, BEvent] })
+        async first(_ev: StartEvent, ctx: Context) {
+          ctx.sendEvent(new AEvent({ n: 1 }));
+          ctx.sendEvent(new BEvent({ n: 1 }));
+          return null;
+        }
+
+        @step({ accepts: NextEvent, emits: [AEvent, BEvent] })
+        async second(_ev: NextEvent, ctx: Context) {
+          ctx.sendEvent(new AEvent({ n: 2 }));
+          ctx.sendEvent(new BEvent({ n: 2 }));
+          return null;
+        }
+
+        @step({ accepts: [AEvent, BEvent], emits: [NextEvent, StopEvent] })
+        async pair(ev: AEvent | BEvent, ctx: Context) {
+          const got = ctx.collectEvents(ev, PAIR);
+          if (!got) return null;
+          if (!hung) {
+            hung = true;
+            await NEVER;
+          }
+          pairs.push(`A${got[0].n}+B${got[1].n}`);
+          return pairs.length === 1 ? new NextEvent() : new StopEvent({ result: pairs.join(",") });
+        }
+      }
+      return new Pairing({ runtime: runtime(clock) });
+    };
+    const clock = new TestClock();
+    const handler = make(clock).run();
+    await clock.advance(0);
+    const snapshot = roundTrip(handler);
+    await handler.cancel();
+    const wf = make(clock);
+    const resumed = wf.run(undefined, { ctx: Context.fromJSON(wf, snapshot) });
+    await clock.advance(0);
+    assert.equal(resumed.isDone(), true);
+    assert.equal(await resumed, "A1+B1,A2+B2");
+  });
+
   it("restores waiters, so the awaited event re-runs the parked step after resume", async () => {
     const counter = { before: 0 };
     const make = (clock: TestClock) => {
@@ -295,6 +344,20 @@ describe("context snapshots", () => {
         [1, "failure 1"],
         [2, "failure 2"],
       ],
+    );
+  });
+
+  it("refuses `toJSON()` from inside a step with a WorkflowRuntimeError", async () => {
+    class Inside extends Workflow {
+      @step({ accepts: StartEvent, emits: StopEvent })
+      async inside(_ev: StartEvent, ctx: Context) {
+        ctx.toJSON();
+        return new StopEvent();
+      }
+    }
+    await assert.rejects(
+      async () => await new Inside({ runtime: runtime() }).run(),
+      (error: unknown) => error instanceof WorkflowRuntimeError && /handler/.test(error.message),
     );
   });
 

@@ -24,6 +24,11 @@ class AnswerEvent extends HumanResponseEvent.define({
 }) {}
 class AskEvent extends Event.define({ id: z.string() }) {}
 class DoneEvent extends Event.define({ id: z.string(), text: z.string() }) {}
+class AEvent extends Event.define({ n: z.number() }) {}
+class BEvent extends Event.define({ n: z.number() }) {}
+class NextEvent extends Event.define({}) {}
+class GoEvent extends HumanResponseEvent.define({ round: z.number() }) {}
+const PAIR = [AEvent, BEvent] as const;
 
 function runtime(clock = new TestClock()) {
   return new InMemoryRuntime({ clock });
@@ -192,6 +197,43 @@ describe("ctx.waitForEvent", () => {
     assert.equal(await handler, "hello");
     await clock.advance(0);
     assert.deepEqual(heard, ["hello"]);
+  });
+
+  it("gives a re-run step the events it collected before waiting, buffering its input only once", async () => {
+    const clock = new TestClock();
+    const pairs: string[] = [];
+    class Pairing extends Workflow {
+      @step({ accepts: StartEvent, emits: [AEvent, BEvent] })
+      async first(_ev: StartEvent, ctx: Context) {
+        ctx.sendEvent(new AEvent({ n: 1 }));
+        ctx.sendEvent(new BEvent({ n: 1 }));
+        return null;
+      }
+
+      @step({ accepts: NextEvent, emits: [AEvent, BEvent] })
+      async second(_ev: NextEvent, ctx: Context) {
+        ctx.sendEvent(new AEvent({ n: 2 }));
+        ctx.sendEvent(new BEvent({ n: 2 }));
+        return null;
+      }
+
+      @step({ accepts: [AEvent, BEvent], emits: [NextEvent, StopEvent] })
+      async pair(ev: AEvent | BEvent, ctx: Context) {
+        const got = ctx.collectEvents(ev, PAIR);
+        if (!got) return null;
+        await ctx.waitForEvent(GoEvent, { requirements: { round: pairs.length + 1 } });
+        pairs.push(`A${got[0].n}+B${got[1].n}`);
+        return pairs.length === 1 ? new NextEvent() : new StopEvent({ result: pairs.join(",") });
+      }
+    }
+    const handler = new Pairing({ runtime: runtime(clock) }).run();
+    await clock.advance(0);
+    handler.sendEvent(new GoEvent({ round: 1 }));
+    await clock.advance(0);
+    handler.sendEvent(new GoEvent({ round: 2 }));
+    await clock.advance(0);
+    assert.equal(handler.isDone(), true);
+    assert.equal(await handler, "A1+B1,A2+B2");
   });
 
   it("raises WorkflowTimeoutError inside the step once the wait's timeout has passed, and the step can catch it", async () => {
