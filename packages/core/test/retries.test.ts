@@ -173,6 +173,36 @@ describe("retry policies in a run", () => {
     assert.equal(await handler, "slow,side,slow");
   });
 
+  it("frees the worker while an input waits to retry, so the step's other inputs run", async () => {
+    const clock = new TestClock();
+    const order: number[] = [];
+    class OneWorker extends Workflow {
+      @step({ accepts: StartEvent, emits: WorkEvent })
+      async fanOut(_ev: StartEvent, ctx: Context) {
+        ctx.sendEvent(new WorkEvent({ n: 1 }));
+        ctx.sendEvent(new WorkEvent({ n: 2 }));
+        return null;
+      }
+
+      @step({
+        accepts: WorkEvent,
+        emits: StopEvent,
+        numWorkers: 1,
+        retry: retryPolicy({ wait: waitFixed(5), stop: stopAfterAttempt(2) }),
+      })
+      async work(ev: WorkEvent) {
+        order.push(ev.n);
+        if (order.length === 1) throw new Error("first input fails once");
+        return order.length === 3 ? new StopEvent({ result: order.join(",") }) : null;
+      }
+    }
+    const handler = new OneWorker({ timeout: null, runtime: new InMemoryRuntime({ clock }) }).run();
+    await clock.advance(0);
+    assert.deepEqual(order, [1, 2]);
+    await clock.advance(5_000);
+    assert.equal(await handler, "1,2,1");
+  });
+
   it("retries the failed event at the failed step only, not at other steps that accept it", async () => {
     const clock = new TestClock();
     const calls = { failing: 0, steady: 0 };

@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import {
   Context,
   type ContextSnapshot,
+  catchError,
   Event,
   HumanResponseEvent,
   InMemoryRuntime,
@@ -11,6 +12,7 @@ import {
   retryPolicy,
   SnapshotError,
   StartEvent,
+  type StepFailedEvent,
   StopEvent,
   type StoreSerializer,
   step,
@@ -19,6 +21,7 @@ import {
   Workflow,
   type WorkflowHandler,
   WorkflowRuntimeError,
+  WorkflowTimeoutError,
   waitFixed,
 } from "@stepwise/core";
 import { z } from "zod";
@@ -345,6 +348,64 @@ describe("context snapshots", () => {
         [2, "failure 2"],
       ],
     );
+  });
+
+  it("re-runs an in-flight @catchError handler on resume with the StepFailedEvent it was given", async () => {
+    const received: string[] = [];
+    const make = (clock: TestClock) => {
+      class Recovering extends Workflow {
+        @step({ accepts: StartEvent, emits: StopEvent })
+        async fragile(): Promise<StopEvent> {
+          throw new TypeError("bad input");
+        }
+
+        @catchError({ emits: StopEvent })
+        async recover(ev: StepFailedEvent) {
+          received.push(`${ev.stepName}:${ev.error.name}:${ev.error.message}`);
+          if (received.length === 1) await NEVER;
+          return new StopEvent({ result: `recovered from ${ev.error.message}` });
+        }
+      }
+      return new Recovering({ runtime: runtime(clock) });
+    };
+    const clock = new TestClock();
+    const handler = make(clock).run();
+    await clock.advance(0);
+    const snapshot = roundTrip(handler);
+    await handler.cancel();
+    const wf = make(clock);
+    const resumed = wf.run(undefined, { ctx: Context.fromJSON(wf, snapshot) });
+    assert.equal(await resumed, "recovered from bad input");
+    assert.deepEqual(received, ["fragile:TypeError:bad input", "fragile:TypeError:bad input"]);
+  });
+
+  it("restores a wait's timeout, which fires on the resumed run's clock", async () => {
+    const make = (clock: TestClock) => {
+      class Patient extends Workflow {
+        @step({ accepts: StartEvent, emits: StopEvent })
+        async patient(_ev: StartEvent, ctx: Context) {
+          try {
+            const answer = await ctx.waitForEvent(AnswerEvent, { timeout: 30 });
+            return new StopEvent({ result: answer.text });
+          } catch (error) {
+            if (error instanceof WorkflowTimeoutError) return new StopEvent({ result: "gave up" });
+            throw error;
+          }
+        }
+      }
+      return new Patient({ timeout: null, runtime: runtime(clock) });
+    };
+    const clock = new TestClock();
+    const handler = make(clock).run();
+    await clock.advance(10_000);
+    const snapshot = roundTrip(handler);
+    await handler.cancel();
+    const wf = make(clock);
+    const resumed = wf.run(undefined, { ctx: Context.fromJSON(wf, snapshot) });
+    await clock.advance(19_999);
+    assert.equal(resumed.isDone(), false);
+    await clock.advance(1);
+    assert.equal(await resumed, "gave up");
   });
 
   it("refuses `toJSON()` from inside a step with a WorkflowRuntimeError", async () => {
