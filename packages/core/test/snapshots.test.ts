@@ -313,6 +313,34 @@ describe("context snapshots", () => {
     assert.equal(counter.before, 2);
   });
 
+  it("resumes a step that was running after its wait resolved, when the awaited class appears only in waitForEvent", async () => {
+    class ApprovalEvent extends HumanResponseEvent.define({ approved: z.boolean() }) {}
+    const runs = { after: 0 };
+    const make = (clock: TestClock) => {
+      class Approving extends Workflow {
+        @step({ accepts: StartEvent, emits: StopEvent })
+        async approve(_ev: StartEvent, ctx: Context) {
+          const approval = await ctx.waitForEvent(ApprovalEvent);
+          runs.after++;
+          if (runs.after === 1) await NEVER;
+          return new StopEvent({ result: approval.approved });
+        }
+      }
+      return new Approving({ runtime: runtime(clock) });
+    };
+    const clock = new TestClock();
+    const handler = make(clock).run();
+    await clock.advance(0);
+    handler.sendEvent(new ApprovalEvent({ approved: true }));
+    await clock.advance(0);
+    const snapshot = roundTrip(handler);
+    await handler.cancel();
+    const wf = make(clock);
+    const resumed = wf.run(undefined, { ctx: Context.fromJSON(wf, snapshot) });
+    assert.equal(await resumed, true);
+    assert.equal(runs.after, 2);
+  });
+
   it("restores retry counters, so retries go on where they left off", async () => {
     const infos: RetryInfo[] = [];
     const make = (clock: TestClock) => {
