@@ -4,7 +4,9 @@
  * (`new Context(wf)`) can be seeded, and one restored with `Context.fromJSON` resumes a run.
  */
 import type { RunState } from "./control-loop/run-state.js";
+import type { EventRecord } from "./control-loop/ticks.js";
 import { WorkflowRuntimeError, WorkflowTimeoutError } from "./errors.js";
+import { decodeEvent, UnrevivedEvent } from "./event-codec.js";
 import type { Event, EventClass } from "./events.js";
 import type { Invocation, Runner } from "./runtime/runner.js";
 import type { WorkflowSpec } from "./runtime/spec.js";
@@ -98,6 +100,16 @@ function countsOf(expected: readonly EventClass[]): Record<string, number> {
     expectedCounts.set(expected, counts);
   }
   return counts;
+}
+
+/** A waiter's event restored from a snapshot may still be JSON: revive it with the class the step names. */
+function reviveResolved(record: EventRecord, eventClass: EventClass, runner: Runner): unknown {
+  if (!(record.value instanceof UnrevivedEvent)) return record.value;
+  const registry = new Map(runner.spec.registry);
+  registry.set(eventClass.eventType, eventClass);
+  const value = decodeEvent(record.value.json, registry);
+  (record as { value: unknown }).value = value;
+  return value;
 }
 
 function stableJson(value: unknown): string {
@@ -263,7 +275,7 @@ export class Context<TState = any> {
     const key = options.waiterId ?? `${eventClass.eventType}:${stableJson(requirements)}`;
     const id = `${key}@${invocation.item.event.id}`;
     const waiter = runner.state.steps[invocation.info.name]?.waiters.find((w) => w.id === id);
-    if (waiter?.resolved) return waiter.resolved.value as T;
+    if (waiter?.resolved) return reviveResolved(waiter.resolved, eventClass, runner) as T;
     if (waiter?.timedOut) {
       throw new WorkflowTimeoutError(
         `Timed out waiting for ${eventClass.eventType}`,

@@ -38,14 +38,23 @@ export function encodeValue(value: unknown): unknown {
 
 /** An event as `{ type, data }`, with its field values encoded. */
 export function encodeEvent(event: Event): EventJSON {
-  const json = event.toJSON();
-  return { type: json.type, data: encodeValue(json.data) as Record<string, unknown> };
+  const data: Record<string, unknown> = {};
+  for (const key of Object.keys(event))
+    data[key] = encodeValue((event as unknown as Record<string, unknown>)[key]);
+  return { type: (event.constructor as EventClass).eventType, data };
 }
 
+/** What to do with an event whose type the registry lacks; by default it is an error. */
+export type UnknownEventHandler = (json: EventJSON) => unknown;
+
 /** Revives a value written by {@link encodeValue}. */
-export function decodeValue(value: unknown, registry: EventRegistry): unknown {
+export function decodeValue(
+  value: unknown,
+  registry: EventRegistry,
+  onUnknown?: UnknownEventHandler,
+): unknown {
   if (value === null || typeof value !== "object") return value;
-  if (Array.isArray(value)) return value.map((item) => decodeValue(item, registry));
+  if (Array.isArray(value)) return value.map((item) => decodeValue(item, registry, onUnknown));
   const record = value as Record<string, unknown>;
   switch (record[TAG]) {
     case "error": {
@@ -59,10 +68,11 @@ export function decodeValue(value: unknown, registry: EventRegistry): unknown {
       return decodeEvent(
         { type: String(record.type), data: record.data as Record<string, unknown> },
         registry,
+        onUnknown,
       );
   }
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(record)) out[key] = decodeValue(record[key], registry);
+  for (const key of Object.keys(record)) out[key] = decodeValue(record[key], registry, onUnknown);
   return out;
 }
 
@@ -70,14 +80,27 @@ export function decodeValue(value: unknown, registry: EventRegistry): unknown {
  * Revives an event from `{ type, data }`.
  * @throws {@link SnapshotError} when the type is not one of the workflow's events.
  */
-export function decodeEvent(json: EventJSON, registry: EventRegistry): Event {
+export function decodeEvent(
+  json: EventJSON,
+  registry: EventRegistry,
+  onUnknown?: UnknownEventHandler,
+): Event {
   const cls = registry.get(json.type);
+  if (!cls && onUnknown) return onUnknown(json) as Event;
   if (!cls) {
     const known = [...registry.keys()].join(", ");
     throw new SnapshotError(
       `Cannot revive event of type \`${json.type}\`: the workflow has no event class with that \`eventType\`. Known types: ${known}.`,
     );
   }
-  const data = decodeValue(json.data ?? {}, registry) as Record<string, unknown>;
+  const data = decodeValue(json.data ?? {}, registry, onUnknown) as Record<string, unknown>;
   return new (cls as unknown as new (fields: Record<string, unknown>) => Event)(data);
+}
+
+/**
+ * An event from a snapshot whose class the workflow does not declare (a class only passed to
+ * `waitForEvent`): kept as JSON until the waiting step asks for it by class.
+ */
+export class UnrevivedEvent {
+  constructor(readonly json: EventJSON) {}
 }

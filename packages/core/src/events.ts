@@ -73,8 +73,7 @@ declare const fieldsShape: unique symbol;
 /** The zod shape a parent class declared with `define` (empty for `Event` itself). */
 type ParentShape<TBase> = TBase extends { readonly [fieldsShape]?: infer P extends z.ZodRawShape }
   ? P
-  : // biome-ignore lint/complexity/noBannedTypes: no fields.
-    {};
+  : {};
 
 /** The class `Event.define(shape)` returns: the parent's statics plus a typed constructor. */
 export type DefinedEvent<
@@ -182,10 +181,16 @@ export class Event {
     return (value === undefined ? defaultValue : value) as T;
   }
 
-  /** `{ type, data }`: the event's type name and its fields. */
+  /**
+   * `{ type, data }`: the event's type name and its fields. An `Error` field becomes
+   * `{ name, message }` (`JSON.stringify` would otherwise write `{}`).
+   */
   toJSON(): EventJSON {
     const data: Record<string, unknown> = {};
-    for (const key of Object.keys(this)) data[key] = (this as Record<string, unknown>)[key];
+    for (const key of Object.keys(this)) {
+      const value = (this as Record<string, unknown>)[key];
+      data[key] = value instanceof Error ? { name: value.name, message: value.message } : value;
+    }
     return { type: (this.constructor as unknown as EventStatics).eventType, data };
   }
 }

@@ -10,6 +10,7 @@ export type { Command, CommandHandlers } from "./control-loop/commands.js";
 export type { Transition } from "./control-loop/reduce.js";
 export { reduce } from "./control-loop/reduce.js";
 export type {
+  CollectBuffer,
   RunConfig,
   RunState,
   RunStatus,

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import type { RunConfig, RunState, RunStatus } from "./control-loop/run-state.js";
 import { SnapshotError } from "./errors.js";
-import { decodeValue, type EventRegistry, encodeValue } from "./event-codec.js";
+import { decodeValue, type EventRegistry, encodeValue, UnrevivedEvent } from "./event-codec.js";
 
 /** Turns store values into JSON and back; the default accepts JSON-safe values only. */
 export interface StoreSerializer {
@@ -155,7 +155,13 @@ const runJson = z.object({
           .object({ item: itemJson, invocation: z.number(), taken: buffersJson.nullable() })
           .nullable(),
       ),
-      collected: buffersJson,
+      collected: z.record(
+        z.string(),
+        z.object({
+          events: z.record(z.string(), z.array(recordJson)),
+          ids: z.record(z.string(), z.literal(true)),
+        }),
+      ),
       waiters: z.array(
         z.object({
           id: z.string(),
@@ -243,7 +249,25 @@ export function readSnapshot(
       `This snapshot's steps (${theirs.join(", ")}) differ from workflow \`${workflow.name}\`'s (${ours.join(", ")}); it was written by another version of the workflow.`,
     );
   }
-  const decoded = decodeValue(snapshot.run, workflow.registry) as Omit<RunState, "config">;
+  const unrevived: UnrevivedEvent[] = [];
+  const decoded = decodeValue(snapshot.run, workflow.registry, (event) => {
+    const kept = new UnrevivedEvent(event);
+    unrevived.push(kept);
+    return kept;
+  }) as Omit<RunState, "config">;
+  // Only a waiter's resolved event may be of a class the workflow does not declare: the step
+  // that waits names the class when it asks for the event again.
+  const allowed = new Set<unknown>();
+  for (const step of Object.values(decoded.steps)) {
+    for (const waiter of step.waiters) if (waiter.resolved) allowed.add(waiter.resolved.value);
+  }
+  const stray = unrevived.find((event) => !allowed.has(event));
+  if (stray) {
+    const known = [...workflow.registry.keys()].join(", ");
+    throw new SnapshotError(
+      `Cannot revive event of type \`${stray.json.type}\`: workflow \`${workflow.name}\` has no event class with that \`eventType\`. Known types: ${known}.`,
+    );
+  }
   return { runId: snapshot.runId, state: { ...decoded, config: workflow.config }, store };
 }
 

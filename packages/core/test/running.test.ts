@@ -113,7 +113,7 @@ describe("run()", () => {
 
   it("runs from synchronous code with then()", async () => {
     const result = await new Promise((resolve) => {
-      new Echo().run({ value: "sync" }).then(resolve);
+      void new Echo().run({ value: "sync" }).then(resolve);
     });
     assert.equal(result, "sync");
   });

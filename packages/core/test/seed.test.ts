@@ -51,7 +51,7 @@ describe("the seed's JokeFlow", () => {
 
   it("runs from synchronous code", async () => {
     const done = new Promise<string>((resolve) => {
-      new JokeFlow().run({ topic: "cats" }).then(resolve);
+      void new JokeFlow().run({ topic: "cats" }).then(resolve);
     });
     assert.equal(await done, "A pun on arrays.");
   });

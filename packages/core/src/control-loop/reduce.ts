@@ -296,10 +296,11 @@ function returnTaken(
 ): void {
   if (!taken) return;
   for (const [bufferId, byType] of Object.entries(taken)) {
-    const buffer = (step.collected[bufferId] ??= {});
+    const buffer = (step.collected[bufferId] ??= { events: {}, ids: {} });
     for (const [type, events] of Object.entries(byType)) {
-      const existing = buffer[type];
-      buffer[type] = existing ? events.concat(existing) : events;
+      const existing = buffer.events[type];
+      buffer.events[type] = existing ? events.concat(existing) : events;
+      for (const event of events) buffer.ids[event.id] = true;
     }
   }
 }
@@ -430,27 +431,30 @@ function collect(
     return;
   }
   noteEvent(state, tick.event);
-  const buffer = (step.collected[tick.bufferId] ??= {});
-  if (tick.expected[tick.event.type] !== undefined) {
-    const list = buffer[tick.event.type];
+  const buffer = (step.collected[tick.bufferId] ??= { events: {}, ids: {} });
+  // A step that runs again (retry, resume, after a wait) collects its input again: buffer it once.
+  if (tick.expected[tick.event.type] !== undefined && !buffer.ids[tick.event.id]) {
+    const list = buffer.events[tick.event.type];
     if (list) list.push(tick.event);
-    else buffer[tick.event.type] = [tick.event];
+    else buffer.events[tick.event.type] = [tick.event];
+    buffer.ids[tick.event.id] = true;
   }
   for (const [type, count] of Object.entries(tick.expected)) {
-    if ((buffer[type]?.length ?? 0) < count) {
+    if ((buffer.events[type]?.length ?? 0) < count) {
       commands.push({ type: "collected", events: null });
       return;
     }
   }
   const taken: Record<string, EventRecord[]> = {};
   for (const [type, count] of Object.entries(tick.expected)) {
-    const list = buffer[type] as EventRecord[];
+    const list = buffer.events[type] as EventRecord[];
     if (list.length === count) {
       taken[type] = list;
-      delete buffer[type];
+      delete buffer.events[type];
     } else {
       taken[type] = list.splice(0, count);
     }
+    for (const event of taken[type]) delete buffer.ids[event.id];
   }
   const worker = step.workers[tick.workerId];
   if (worker) {

@@ -40,6 +40,13 @@ export interface Waiter {
   timerId: string | null;
 }
 
+/** One `collectEvents` buffer: events by type in arrival order, and the ids it holds. */
+export interface CollectBuffer {
+  events: Record<string, EventRecord[]>;
+  /** Ids of the buffered events (keys), so that an event is never buffered twice. */
+  ids: Record<string, true>;
+}
+
 /** One step's share of the run. */
 export interface StepRunState {
   /** FIFO of items waiting for a worker: `queue[queueHead]` is next. */
@@ -48,8 +55,8 @@ export interface StepRunState {
   queueHead: number;
   /** Busy workers by worker id; `null` is a free slot. */
   workers: (Worker | null)[];
-  /** `collectEvents` buffers: buffer id -> event type -> events in arrival order. */
-  collected: Record<string, Record<string, EventRecord[]>>;
+  /** `collectEvents` buffers by buffer id. */
+  collected: Record<string, CollectBuffer>;
   waiters: Waiter[];
 }
 

@@ -645,6 +645,18 @@ export class Runner {
     if (this.#trace) {
       this.#trace.status = status;
       this.#trace.endedAt = this.#clock.now();
+      if (terminal && status !== "completed") {
+        // The engine's own terminal event (failed, timed out, cancelled) closes the drawing too.
+        const id = ++this.#eventId;
+        const eventType = classInfo(terminal.constructor as EventClass).type;
+        this.#trace.events.push({
+          id,
+          eventType,
+          at: this.#trace.endedAt,
+          producedBy: null,
+          published: true,
+        });
+      }
       for (const inv of this.#trace.invocations) {
         if (inv.outcome === "running") {
           inv.outcome = "cancelled";

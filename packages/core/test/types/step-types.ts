@@ -96,10 +96,10 @@ new Workflow().addStep(
   // @ts-expect-error `critique` is not a field of JokeEvent
   (ev) => new StopEvent({ result: ev.critique }),
 );
-// @ts-expect-error the function returns an event that is not in `emits`
 new Workflow().addStep(
   "h",
   { accepts: JokeEvent, emits: StopEvent },
+  // @ts-expect-error the function returns an event that is not in `emits`
   () => new CritiqueEvent({ critique: "c", score: 1 }),
 );
 
