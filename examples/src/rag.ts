@@ -45,11 +45,15 @@ export const DEFAULT_QUESTION = "What happens to a job after its last attempt fa
 /** Carries the retrieved chunks (with their cosine similarity to the query) to synthesis. */
 export class RetrieveEvent extends Event.define({
   query: z.string(),
-  nodes: z.array(z.object({ text: z.string(), fileName: z.string(), score: z.number() })),
+  nodes: z.array(
+    z.object({ id: z.string(), text: z.string(), fileName: z.string(), score: z.number() }),
+  ),
 }) {}
 
-/** One source of an answer: the file, the chunk's similarity to the question, and its text. */
+/** One source of an answer: the chunk, its similarity to the question, and its text. */
 export interface RagSource {
+  /** The chunk's id, `<fileName>#<chunk index>`. */
+  id: string;
   fileName: string;
   score: number;
   text: string;
@@ -120,6 +124,7 @@ export class RAGWorkflow extends Workflow {
     return new RetrieveEvent({
       query,
       nodes: hits.map(({ chunk, score }) => ({
+        id: chunk.id,
         text: chunk.text,
         fileName: chunk.metadata.fileName,
         score,
@@ -129,7 +134,12 @@ export class RAGWorkflow extends Workflow {
 
   @step({ accepts: RetrieveEvent, emits: StopEvent })
   async synthesize(ev: RetrieveEvent, ctx: Context): Promise<StopEvent> {
-    const sources = ev.nodes.map(({ fileName, score, text }) => ({ fileName, score, text }));
+    const sources = ev.nodes.map(({ id, fileName, score, text }) => ({
+      id,
+      fileName,
+      score,
+      text,
+    }));
     if (this.llm) {
       const context = ev.nodes
         .map((node, i) => `[${i + 1}] (${node.fileName})\n${node.text}`)
@@ -158,7 +168,7 @@ Answer:`;
       ev.query,
       ev.nodes.map((node, i) => ({
         chunk: {
-          id: `${node.fileName}#${i}`,
+          id: node.id,
           text: node.text,
           metadata: { fileName: node.fileName, filePath: node.fileName, chunkIndex: i },
         },
@@ -295,7 +305,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   }
   log();
   log("Sources:");
-  for (const source of result.sources) log(`  ${source.score.toFixed(3)}  ${source.fileName}`);
+  for (const source of result.sources) log(`  ${source.score.toFixed(3)}  ${source.id}`);
 }
 
 if (isMain(import.meta.url)) await runMain(() => main());

@@ -219,6 +219,6 @@ describe("npm start (offline: GloVe vectors, no LLM)", () => {
     assert.match(result.stdout, /Question: What happens to a job after its last attempt fails\?/);
     assert.match(result.stdout, /Answer \(extractive: no LLM is configured/);
     assert.match(result.stdout, /dead-letter queue.*\[retries-and-failures\.md\]/);
-    assert.match(result.stdout, /Sources:\n {2}0\.\d{3} {2}retries-and-failures\.md/);
+    assert.match(result.stdout, /Sources:\n {2}0\.\d{3} {2}retries-and-failures\.md#\d+/);
   });
 });
