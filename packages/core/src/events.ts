@@ -101,7 +101,8 @@ function checkFieldNames(owner: string, names: Iterable<string>): void {
 }
 
 function defineField(target: object, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: false });
+  // Plain assignment (fast); the object is frozen right after, which makes the field read-only.
+  (target as Record<string, unknown>)[key] = value;
 }
 
 /**

@@ -37,10 +37,11 @@ import {
 } from "../events.js";
 import { createDeferred } from "../internal/deferred.js";
 import { retrySeed } from "../retry.js";
-import type { RunTrace, TraceInvocation } from "../trace.js";
+import type { RunTrace } from "../trace.js";
 import type { RunAdapter } from "./adapter.js";
 import type { Clock } from "./clock.js";
 import type { StepInfo, WorkflowSpec } from "./spec.js";
+import { TraceRecorder } from "./trace-recorder.js";
 
 /** One call of a step function. */
 export interface Invocation {
@@ -50,7 +51,8 @@ export interface Invocation {
   readonly seq: number;
   /** Set once its result (or its wait) has been handed to the loop; later results are ignored. */
   done: boolean;
-  readonly trace: TraceInvocation | null;
+  /** Its index in the run's trace, or -1 when the run records none. */
+  readonly traceIndex: number;
 }
 
 /** Creates the context a step receives; supplied by the workflow so the runner need not import it. */
@@ -118,8 +120,7 @@ export class Runner {
   /** Ticks waiting to be applied, from `#bufferHead` on (an index, so taking one is O(1)). */
   #buffer: (Tick | undefined)[] = [];
   #bufferHead = 0;
-  readonly #trace: RunTrace | null;
-  readonly #traceBase: number;
+  readonly #trace: TraceRecorder | null;
   readonly #endListeners: (() => void)[] = [];
   readonly #handlers: CommandHandlers;
   #startTick: Tick;
@@ -127,6 +128,8 @@ export class Runner {
   #draining = false;
   #ended = false;
   #eventId: number;
+  /** The time of the tick or step result being handled, read once and shared by what it records. */
+  #now = 0;
   #abort: AbortController | null = null;
   #collectAnswer: Readonly<Record<string, readonly EventRecord[]>> | null = null;
 
@@ -138,18 +141,9 @@ export class Runner {
     this.#stepContext = init.stepContext;
     this.#state = init.state;
     this.#eventId = init.state.lastEventId;
-    this.#traceBase = this.#eventId;
     this.#result.promise.catch(() => {});
     this.#trace = init.spec.trace
-      ? {
-          workflowName: init.spec.name,
-          runId: init.runId,
-          status: "running",
-          startedAt: this.#clock.now(),
-          endedAt: null,
-          events: [],
-          invocations: [],
-        }
+      ? new TraceRecorder(init.spec.name, init.runId, this.#clock.now(), this.#eventId)
       : null;
     const timeoutMs = init.spec.timeoutMs;
     this.#startTick = init.startEvent
@@ -286,7 +280,7 @@ export class Runner {
         "This run recorded no trace: the workflow was made with `trace: false`. Leave it on to draw runs.",
       );
     }
-    return this.#trace;
+    return this.#trace.toTrace();
   }
 
   /** Calls `listener` once the run has ended. */
@@ -331,6 +325,7 @@ export class Runner {
 
   #apply(tick: Tick): void {
     const now = this.#clock.now();
+    this.#now = now;
     this.#adapter.onTick?.(tick, now);
     const { commands } = reduce(this.#state, tick, now);
     for (const command of commands) {
@@ -351,25 +346,12 @@ export class Runner {
   #record(event: Event, producer: Invocation | null): EventRecord {
     const info = classInfo(event.constructor as EventClass);
     const id = ++this.#eventId;
-    if (this.#trace) {
-      const producedBy = producer?.trace?.id ?? null;
-      this.#trace.events.push({
-        id,
-        eventType: info.type,
-        at: this.#clock.now(),
-        producedBy,
-        published: false,
-      });
-      producer?.trace?.emitted.push(id);
-    }
+    this.#trace?.event(info.type, this.#now, producer ? producer.seq : 0);
     return { id, type: info.type, role: info.role, value: event };
   }
 
   #publish(record: EventRecord): void {
-    if (this.#trace) {
-      const traced = this.#trace.events[record.id - this.#traceBase - 1];
-      if (traced) traced.published = true;
-    }
+    this.#trace?.published(record.id);
     this.stream.push(record.value as Event, false);
   }
 
@@ -414,6 +396,7 @@ export class Runner {
     }
     if (step !== undefined) this.#checkTarget(event, step);
     const recoveries = from ? from.item.recoveries : null;
+    this.#now = this.#clock.now();
     this.dispatch({
       type: "addEvent",
       event: this.#record(event, from),
@@ -462,6 +445,7 @@ export class Runner {
   ): Readonly<Record<string, readonly EventRecord[]>> | null {
     if (this.#ended) return null;
     const own = invocation.item.event;
+    if (own.value !== event) this.#now = this.#clock.now();
     const record = own.value === event ? own : this.#record(event, invocation);
     this.#collectAnswer = null;
     const workerId = invocation.done ? -1 : invocation.workerId;
@@ -480,10 +464,8 @@ export class Runner {
   wait(invocation: Invocation, waiter: WaiterSpec, waiterEvent: Event | null): void {
     if (invocation.done || this.#ended) return;
     invocation.done = true;
-    if (invocation.trace) {
-      invocation.trace.outcome = "waiting";
-      invocation.trace.endedAt = this.#clock.now();
-    }
+    this.#now = this.#clock.now();
+    if (this.#trace) this.#trace.ended(invocation.traceIndex, this.#now, "waiting", null);
     const name = invocation.info.name;
     if (this.stream.wantsInternal)
       this.#stepState(name, "notRunning", invocation.workerId, invocation.item.event.type, null);
@@ -508,23 +490,10 @@ export class Runner {
 
   #runWorker(name: string, workerId: number, item: WorkItem, seq: number): void {
     const info = this.spec.steps.get(name) as StepInfo;
-    let trace: TraceInvocation | null = null;
-    if (this.#trace) {
-      trace = {
-        id: `${name}#${seq}`,
-        stepName: name,
-        workerId,
-        inputEventId: item.event.id,
-        attempt: item.attempts,
-        startedAt: this.#clock.now(),
-        endedAt: null,
-        outcome: "running",
-        error: null,
-        emitted: [],
-      };
-      this.#trace.invocations.push(trace);
-    }
-    const invocation: Invocation = { info, workerId, item, seq, done: false, trace };
+    const traceIndex = this.#trace
+      ? this.#trace.started(seq, name, workerId, item.event.id, item.attempts, this.#now)
+      : -1;
+    const invocation: Invocation = { info, workerId, item, seq, done: false, traceIndex };
     if (this.stream.wantsInternal)
       this.#stepState(name, "running", workerId, item.event.type, null);
     this.spec.log?.(`[${name}:${workerId}] started from ${item.event.type}`);
@@ -552,6 +521,7 @@ export class Runner {
   #stepReturned(invocation: Invocation, value: unknown): void {
     if (invocation.done || this.#ended) return;
     invocation.done = true;
+    this.#now = this.#clock.now();
     let outcome: StepOutcome;
     if (value === undefined || value === null) outcome = NO_EVENT;
     else if (value instanceof Event)
@@ -568,6 +538,7 @@ export class Runner {
   #stepThrew(invocation: Invocation, thrown: unknown): void {
     if (invocation.done || this.#ended) return;
     invocation.done = true;
+    this.#now = this.#clock.now();
     this.#finishInvocation(invocation, this.#failure(invocation, toError(thrown)));
   }
 
@@ -577,7 +548,7 @@ export class Runner {
     let retryDelayMs: number | null = null;
     if (policy) {
       const attempts = invocation.item.attempts + 1;
-      const now = this.#clock.now();
+      const now = this.#now;
       const elapsedSeconds = (now - (invocation.item.firstAttemptAt ?? now)) / 1000;
       try {
         const seconds = policy.next(elapsedSeconds, attempts, error, {
@@ -603,14 +574,14 @@ export class Runner {
   #finishInvocation(invocation: Invocation, outcome: StepOutcome): void {
     const name = invocation.info.name;
     const output = outcome.kind === "event" ? outcome.event.type : null;
-    if (invocation.trace) {
-      invocation.trace.endedAt = this.#clock.now();
-      if (outcome.kind === "failed") {
-        invocation.trace.outcome = outcome.retryDelayMs === null ? "failed" : "retrying";
-        invocation.trace.error = `${outcome.error.name}: ${outcome.error.message}`;
-      } else {
-        invocation.trace.outcome = "completed";
-      }
+    if (this.#trace) {
+      const failed = outcome.kind === "failed";
+      this.#trace.ended(
+        invocation.traceIndex,
+        this.#now,
+        failed ? (outcome.retryDelayMs === null ? "failed" : "retrying") : "completed",
+        failed ? `${outcome.error.name}: ${outcome.error.message}` : null,
+      );
     }
     if (this.stream.wantsInternal)
       this.#stepState(name, "notRunning", invocation.workerId, invocation.item.event.type, output);
@@ -643,26 +614,14 @@ export class Runner {
     this.#timers.clear();
     this.#abort?.abort(new WorkflowCancelledError(`The workflow run ended (${status}).`));
     if (this.#trace) {
-      this.#trace.status = status;
-      this.#trace.endedAt = this.#clock.now();
+      const at = this.#clock.now();
       if (terminal && status !== "completed") {
         // The engine's own terminal event (failed, timed out, cancelled) closes the drawing too.
-        const id = ++this.#eventId;
-        const eventType = classInfo(terminal.constructor as EventClass).type;
-        this.#trace.events.push({
-          id,
-          eventType,
-          at: this.#trace.endedAt,
-          producedBy: null,
-          published: true,
-        });
+        ++this.#eventId;
+        this.#trace.event(classInfo(terminal.constructor as EventClass).type, at, 0);
+        this.#trace.published(this.#eventId);
       }
-      for (const inv of this.#trace.invocations) {
-        if (inv.outcome === "running") {
-          inv.outcome = "cancelled";
-          inv.endedAt = this.#trace.endedAt;
-        }
-      }
+      this.#trace.finish(status, at);
     }
     this.stream.close();
     if (this.spec.log) {

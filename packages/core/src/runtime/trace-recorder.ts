@@ -1,0 +1,194 @@
+/**
+ * Records what a run does for `handler.trace()`. Recording is on the hot path of every event
+ * and every step invocation, so rows are numbers written into fixed-size Float64Array chunks
+ * (no per-row objects, no array growth to copy, nothing for the garbage collector to scan);
+ * names are interned. Objects are built only when the trace is asked for.
+ */
+import type { RunTrace, TraceInvocation, TraceStatus } from "../trace.js";
+
+type Outcome = TraceInvocation["outcome"];
+const OUTCOMES: readonly Outcome[] = [
+  "running",
+  "completed",
+  "failed",
+  "retrying",
+  "waiting",
+  "cancelled",
+];
+const CHUNK_ROWS = 512;
+
+/** Rows of `width` numbers, appended in chunks. */
+class Table {
+  readonly #width: number;
+  readonly #chunks: Float64Array[] = [];
+  #rows = 0;
+
+  constructor(width: number) {
+    this.#width = width;
+  }
+
+  get rows(): number {
+    return this.#rows;
+  }
+
+  /** Appends a row and returns its index; its cells start at 0. */
+  add(): number {
+    if (this.#rows % CHUNK_ROWS === 0)
+      this.#chunks.push(new Float64Array(CHUNK_ROWS * this.#width));
+    return this.#rows++;
+  }
+
+  set(row: number, column: number, value: number): void {
+    const chunk = this.#chunks[(row / CHUNK_ROWS) | 0] as Float64Array;
+    chunk[(row % CHUNK_ROWS) * this.#width + column] = value;
+  }
+
+  get(row: number, column: number): number {
+    const chunk = this.#chunks[(row / CHUNK_ROWS) | 0] as Float64Array;
+    return chunk[(row % CHUNK_ROWS) * this.#width + column] as number;
+  }
+}
+
+// Event columns.
+const E_TYPE = 0;
+const E_AT = 1;
+const E_PRODUCER = 2;
+const E_PUBLISHED = 3;
+// Invocation columns.
+const I_SEQ = 0;
+const I_STEP = 1;
+const I_WORKER = 2;
+const I_INPUT = 3;
+const I_ATTEMPT = 4;
+const I_START = 5;
+const I_END = 6;
+const I_OUTCOME = 7;
+
+export class TraceRecorder {
+  readonly #workflowName: string;
+  readonly #runId: string;
+  readonly #startedAt: number;
+  readonly #base: number;
+  #status: TraceStatus = "running";
+  #endedAt: number | null = null;
+  readonly #names: string[] = [];
+  readonly #nameIds = new Map<string, number>();
+  /** Events by id - base - 1: type, time, producer invocation seq (0 = from outside), published. */
+  readonly #events = new Table(4);
+  /** Invocations in start order. */
+  readonly #invocations = new Table(8);
+  readonly #errors = new Map<number, string>();
+
+  constructor(workflowName: string, runId: string, startedAt: number, lastEventId: number) {
+    this.#workflowName = workflowName;
+    this.#runId = runId;
+    this.#startedAt = startedAt;
+    this.#base = lastEventId;
+  }
+
+  #intern(name: string): number {
+    let id = this.#nameIds.get(name);
+    if (id === undefined) {
+      id = this.#names.push(name) - 1;
+      this.#nameIds.set(name, id);
+    }
+    return id;
+  }
+
+  /** Records the next event (ids are consecutive from the run's start). */
+  event(type: string, at: number, producerSeq: number): void {
+    const row = this.#events.add();
+    this.#events.set(row, E_TYPE, this.#intern(type));
+    this.#events.set(row, E_AT, at);
+    this.#events.set(row, E_PRODUCER, producerSeq);
+  }
+
+  published(id: number): void {
+    const row = id - this.#base - 1;
+    if (row >= 0 && row < this.#events.rows) this.#events.set(row, E_PUBLISHED, 1);
+  }
+
+  /** Records a started invocation; returns its row for {@link ended}. */
+  started(
+    seq: number,
+    step: string,
+    workerId: number,
+    inputEventId: number,
+    attempt: number,
+    at: number,
+  ): number {
+    const table = this.#invocations;
+    const row = table.add();
+    table.set(row, I_SEQ, seq);
+    table.set(row, I_STEP, this.#intern(step));
+    table.set(row, I_WORKER, workerId);
+    table.set(row, I_INPUT, inputEventId);
+    table.set(row, I_ATTEMPT, attempt);
+    table.set(row, I_START, at);
+    table.set(row, I_END, Number.NaN);
+    return row;
+  }
+
+  ended(row: number, at: number, outcome: Outcome, error: string | null): void {
+    this.#invocations.set(row, I_END, at);
+    this.#invocations.set(row, I_OUTCOME, OUTCOMES.indexOf(outcome));
+    if (error !== null) this.#errors.set(row, error);
+  }
+
+  /** The run ended: invocations still running were cancelled. */
+  finish(status: TraceStatus, at: number): void {
+    this.#status = status;
+    this.#endedAt = at;
+    for (let row = 0; row < this.#invocations.rows; row++) {
+      if (this.#invocations.get(row, I_OUTCOME) === 0) this.ended(row, at, "cancelled", null);
+    }
+  }
+
+  /** The record as objects. */
+  toTrace(): RunTrace {
+    const table = this.#invocations;
+    const invocations: TraceInvocation[] = [];
+    const bySeq = new Map<number, TraceInvocation>();
+    for (let row = 0; row < table.rows; row++) {
+      const seq = table.get(row, I_SEQ);
+      const stepName = this.#names[table.get(row, I_STEP)] as string;
+      const end = table.get(row, I_END);
+      const invocation: TraceInvocation = {
+        id: `${stepName}#${seq}`,
+        stepName,
+        workerId: table.get(row, I_WORKER),
+        inputEventId: table.get(row, I_INPUT),
+        attempt: table.get(row, I_ATTEMPT),
+        startedAt: table.get(row, I_START),
+        endedAt: Number.isNaN(end) ? null : end,
+        outcome: OUTCOMES[table.get(row, I_OUTCOME)] as Outcome,
+        error: this.#errors.get(row) ?? null,
+        emitted: [],
+      };
+      invocations.push(invocation);
+      bySeq.set(seq, invocation);
+    }
+    const events = [];
+    for (let row = 0; row < this.#events.rows; row++) {
+      const id = this.#base + 1 + row;
+      const producer = bySeq.get(this.#events.get(row, E_PRODUCER));
+      producer?.emitted.push(id);
+      events.push({
+        id,
+        eventType: this.#names[this.#events.get(row, E_TYPE)] as string,
+        at: this.#events.get(row, E_AT),
+        producedBy: producer ? producer.id : null,
+        published: this.#events.get(row, E_PUBLISHED) === 1,
+      });
+    }
+    return {
+      workflowName: this.#workflowName,
+      runId: this.#runId,
+      status: this.#status,
+      startedAt: this.#startedAt,
+      endedAt: this.#endedAt,
+      events,
+      invocations,
+    };
+  }
+}
