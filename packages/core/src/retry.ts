@@ -348,29 +348,38 @@ export function waitNone(): Wait {
   return describedWait(() => 0, "no wait");
 }
 
-/**
- * Waits `multiplier * expBase ** n` seconds, clamped to `min..max`, where `n` is 0 on the first
- * retry (so the defaults give 1, 2, 4, 8, ... up to 60).
- */
-export function waitExponential(
-  options: {
-    /** @default 1 */
-    multiplier?: number;
-    /** @default 2 */
-    expBase?: number;
-    /** Seconds. @default 0 */
-    min?: number;
-    /** Seconds. @default 60 */
-    max?: number;
-  } = {},
-): Wait {
+/** Options of {@link waitExponential} and {@link waitRandomExponential}. */
+export interface ExponentialWaitOptions {
+  /** @default 1 */
+  multiplier?: number;
+  /** @default 2 */
+  expBase?: number;
+  /** Seconds. @default 0 */
+  min?: number;
+  /** Seconds. @default 60 */
+  max?: number;
+}
+
+/** Applies the defaults and checks the options of an exponential wait. */
+function exponentialOptions(
+  helper: string,
+  options: ExponentialWaitOptions,
+): Required<ExponentialWaitOptions> {
   const { multiplier = 1, expBase = 2, min = 0, max = 60 } = options;
-  const helper = "waitExponential";
   checkSeconds(helper, "multiplier", multiplier);
   checkExpBase(helper, expBase);
   checkSeconds(helper, "min", min);
   checkSeconds(helper, "max", max, true);
   checkMinMax(helper, min, max);
+  return { multiplier, expBase, min, max };
+}
+
+/**
+ * Waits `multiplier * expBase ** n` seconds, clamped to `min..max`, where `n` is 0 on the first
+ * retry (so the defaults give 1, 2, 4, 8, ... up to 60).
+ */
+export function waitExponential(options: ExponentialWaitOptions = {}): Wait {
+  const { multiplier, expBase, min, max } = exponentialOptions("waitExponential", options);
   return describedWait(({ attempts }) => {
     const delay = exponential(multiplier, expBase, retryIndex(attempts), max);
     return Math.max(min, Math.min(delay, max));
@@ -455,25 +464,8 @@ export function waitExponentialJitter(
  * `multiplier * expBase ** n` (clamped to `min..max`), `n` = 0 on the first retry.
  * Also exported as {@link waitFullJitter}.
  */
-export function waitRandomExponential(
-  options: {
-    /** @default 1 */
-    multiplier?: number;
-    /** @default 2 */
-    expBase?: number;
-    /** Seconds. @default 0 */
-    min?: number;
-    /** Seconds. @default 60 */
-    max?: number;
-  } = {},
-): Wait {
-  const { multiplier = 1, expBase = 2, min = 0, max = 60 } = options;
-  const helper = "waitRandomExponential";
-  checkSeconds(helper, "multiplier", multiplier);
-  checkExpBase(helper, expBase);
-  checkSeconds(helper, "min", min);
-  checkSeconds(helper, "max", max, true);
-  checkMinMax(helper, min, max);
+export function waitRandomExponential(options: ExponentialWaitOptions = {}): Wait {
+  const { multiplier, expBase, min, max } = exponentialOptions("waitRandomExponential", options);
   return describedWait(
     ({ attempts, seed }) => {
       const delay = exponential(multiplier, expBase, retryIndex(attempts), max);
