@@ -38,14 +38,14 @@ function shortLocation(url: string, root: string): string {
 
 /**
  * Reads a .cpuprofile and attributes each sample's time to the function it was taken in.
- * A sample's time is the gap to the next sample (the last sample gets the mean gap). With a
- * `window` (monotonic µs, as `process.hrtime` and V8's profiler count), samples outside it
- * (start-up, module loading, warm-up) are left out.
+ * A sample's time is the gap to the next sample (the last sample gets the mean gap). With
+ * `windows` (monotonic µs, as `process.hrtime` and V8's profiler count), samples outside them
+ * (start-up, module loading, warm-up, forced GCs between repetitions) are left out.
  */
 export function summarizeProfile(
   file: string,
   root: string,
-  window?: readonly [number, number],
+  windows?: readonly (readonly [number, number])[],
 ): ProfileSummary {
   const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
@@ -55,8 +55,8 @@ export function summarizeProfile(
   let at = profile.startTime;
   for (let i = 0; i < samples.length; i++) {
     at += timeDeltas[i] ?? 0;
-    // Keep only samples inside the window (the timed repeats), when one is given.
-    if (window && (at < window[0] || at > window[1])) continue;
+    // Keep only samples inside the windows (the timed repetitions), when they are given.
+    if (windows && !windows.some(([from, to]) => at >= from && at <= to)) continue;
     const gap = timeDeltas[i + 1] ?? meanGap;
     selfUs.set(samples[i]!, (selfUs.get(samples[i]!) ?? 0) + gap);
   }

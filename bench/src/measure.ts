@@ -9,8 +9,11 @@ export interface Measurement {
   readonly warmups: number;
   /** Wall time of the whole measurement, warm-up included, in milliseconds. */
   readonly wallMs: number;
-  /** Monotonic clock (µs, the clock V8's profiler uses) when the timed repeats began and ended. */
-  readonly timedWindowUs: readonly [number, number];
+  /**
+   * Each timed repetition's start and end on the monotonic clock (µs, the clock V8's profiler
+   * uses), so a profile can leave out start-up, warm-up and the forced GCs between repetitions.
+   */
+  readonly timedWindowsUs: readonly (readonly [number, number])[];
 }
 
 function monotonicUs(): number {
@@ -77,17 +80,24 @@ async function repetitionOf(
   }
 }
 
-async function timeOnce(once: RunOnce): Promise<number> {
+type Windows = [number, number][];
+
+async function timeOnce(once: RunOnce, windows: Windows): Promise<number> {
   await fullGc();
+  const from = monotonicUs();
   const t0 = performance.now();
   await once();
-  return performance.now() - t0;
+  const ms = performance.now() - t0;
+  windows.push([from, monotonicUs()]);
+  return ms;
 }
 
-async function heapOnce(once: RunOnce): Promise<number> {
+async function heapOnce(once: RunOnce, windows: Windows): Promise<number> {
   await fullGc();
   const before = process.memoryUsage().heapUsed;
+  const from = monotonicUs();
   await once();
+  windows.push([from, monotonicUs()]);
   await fullGc();
   return (process.memoryUsage().heapUsed - before) / 1024;
 }
@@ -100,20 +110,20 @@ export async function measure(system: BenchSystem, scenario: Scenario): Promise<
   for (let i = 0; i < plan.warmups; i++) await warm();
   const timed = await repetitionOf(system, scenario, scenario.n);
   const samples: number[] = [];
-  const windowStart = monotonicUs();
+  const windows: Windows = [];
   const measuringSince = performance.now();
   while (
     samples.length < plan.maxRepeats &&
     (samples.length < plan.minRepeats || performance.now() - measuringSince < plan.budgetMs)
   ) {
-    if (scenario.kind === "heap") samples.push(await heapOnce(timed));
-    else samples.push(((await timeOnce(timed)) * 1000) / scenario.n);
+    if (scenario.kind === "heap") samples.push(await heapOnce(timed, windows));
+    else samples.push(((await timeOnce(timed, windows)) * 1000) / scenario.n);
   }
   return {
     samples,
     median: median(samples),
     warmups: plan.warmups,
     wallMs: performance.now() - start,
-    timedWindowUs: [windowStart, monotonicUs()],
+    timedWindowsUs: windows,
   };
 }

@@ -57,7 +57,7 @@ if (!file) {
   process.exit(1);
 }
 const root = fileURLToPath(new URL("../../", import.meta.url)).replace(/\/$/, "");
-const summary = summarizeProfile(`${dir}${file}`, root, outcome.result.timedWindowUs);
+const summary = summarizeProfile(`${dir}${file}`, root, outcome.result.timedWindowsUs);
 const top = Number(values.top);
 const pct = (share: number) => `${(share * 100).toFixed(1).padStart(5)}%`;
 const ms = (v: number) => `${v.toFixed(1).padStart(8)} ms`;
@@ -65,7 +65,7 @@ const ms = (v: number) => `${v.toFixed(1).padStart(8)} ms`;
 console.log(
   `${values.system} ${scenario.id}: median ${outcome.result.median.toFixed(2)} ${scenario.unit} ` +
     `(${outcome.result.samples.length} runs after warm-up); ${summary.totalMs.toFixed(0)} ms sampled ` +
-    "during the timed runs (start-up and warm-up left out)",
+    "inside the timed runs (start-up, warm-up and the forced GCs between runs left out)",
 );
 console.log(`\nTop ${top} functions by self time:`);
 for (const f of summary.functions.slice(0, top))
