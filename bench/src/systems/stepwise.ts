@@ -41,17 +41,20 @@ class ChainFlow extends Workflow {
 
 /**
  * `ctx.sendEvent` n items to a worker step; a collector fans the results in with
- * `ctx.collectEvents(ev, [DoneEvent x n])`, the seed's (Python's) idiom.
+ * `ctx.collectEvents(ev, Array(n).fill(DoneEvent))`, the seed's (Python's) idiom
+ * `ctx.collect_events(ev, [DoneEvent] * n)` written as a TypeScript user would: the expected
+ * list is built on every call. With `hoisted`, the list is built once and reused.
  */
 class FanOutFlow extends Workflow {
-  readonly expected: (typeof DoneEvent)[];
+  readonly #hoisted: (typeof DoneEvent)[] | null;
 
   constructor(
     readonly n: number,
+    hoisted: boolean,
     options?: WorkflowOptions,
   ) {
     super(options);
-    this.expected = Array.from({ length: n }, () => DoneEvent);
+    this.#hoisted = hoisted ? Array<typeof DoneEvent>(n).fill(DoneEvent) : null;
   }
 
   @step({ accepts: StartEvent, emits: ItemEvent })
@@ -67,7 +70,10 @@ class FanOutFlow extends Workflow {
 
   @step({ accepts: DoneEvent, emits: StopEvent, numWorkers: 1 })
   async collect(ev: DoneEvent, ctx: Context): Promise<StopEvent | null> {
-    const all = ctx.collectEvents(ev, this.expected);
+    const all = ctx.collectEvents(
+      ev,
+      this.#hoisted ?? Array<typeof DoneEvent>(this.n).fill(DoneEvent),
+    );
     return all === null ? null : new StopEvent({ result: all.length });
   }
 }
@@ -124,12 +130,13 @@ export const stepwise: BenchSystem = {
     return runOf(new ChainFlow(n), "chain", n);
   },
   async fanOut(n) {
-    return runOf(new FanOutFlow(n), "fan-out", n);
+    return runOf(new FanOutFlow(n, false), "fan-out", n);
   },
   async tinyRun() {
     return runOf(new TinyFlow(), "tiny run", 1);
   },
   variants: {
+    fanOutHoisted: async (n) => runOf(new FanOutFlow(n, true), "fan-out (hoisted list)", n),
     fanOutCounter: async (n) => runOf(new FanOutCounterFlow(n), "fan-out (counter)", n),
     chainNoTrace: async (n) => runOf(new ChainFlow(n, noTrace), "chain (no trace)", n),
     fanOutCounterNoTrace: async (n) =>
