@@ -83,7 +83,10 @@ async function repetitionOf(
 type Windows = [number, number][];
 
 async function timeOnce(once: RunOnce, windows: Windows): Promise<number> {
-  await fullGc();
+  // No forced GC here: after V8's forced full GC the next short run is 2-4x slower (the young
+  // generation is shrunk and regrows), which would penalise small rows. A run's garbage is part
+  // of its cost; letting pending timers fire is enough.
+  await settle();
   const from = monotonicUs();
   const t0 = performance.now();
   await once();
