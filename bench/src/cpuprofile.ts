@@ -40,7 +40,7 @@ function shortLocation(url: string, root: string): string {
  * Reads a .cpuprofile and attributes each sample's time to the function it was taken in.
  * A sample's time is the gap to the next sample (the last sample gets the mean gap). With
  * `windows` (monotonic µs, as `process.hrtime` and V8's profiler count), samples outside them
- * (start-up, module loading, warm-up, forced GCs between repetitions) are left out.
+ * (start-up, module loading, warm-up, pauses between repetitions) are left out.
  */
 export function summarizeProfile(
   file: string,

@@ -11,7 +11,7 @@ export interface Measurement {
   readonly wallMs: number;
   /**
    * Each timed repetition's start and end on the monotonic clock (µs, the clock V8's profiler
-   * uses), so a profile can leave out start-up, warm-up and the forced GCs between repetitions.
+   * uses), so a profile can leave out start-up, warm-up and the pauses between repetitions.
    */
   readonly timedWindowsUs: readonly (readonly [number, number])[];
 }

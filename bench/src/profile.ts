@@ -65,7 +65,7 @@ const ms = (v: number) => `${v.toFixed(1).padStart(8)} ms`;
 console.log(
   `${values.system} ${scenario.id}: median ${outcome.result.median.toFixed(2)} ${scenario.unit} ` +
     `(${outcome.result.samples.length} runs after warm-up); ${summary.totalMs.toFixed(0)} ms sampled ` +
-    "inside the timed runs (start-up, warm-up and the forced GCs between runs left out)",
+    "inside the timed runs (start-up, warm-up and the pauses between runs left out)",
 );
 console.log(`\nTop ${top} functions by self time:`);
 for (const f of summary.functions.slice(0, top))
