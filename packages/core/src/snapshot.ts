@@ -135,6 +135,7 @@ const itemJson = z.object({
   lastError: errorJson.nullable(),
   lastFailedAt: z.number().nullable(),
   recoveries: z.record(z.string(), z.number()).nullable(),
+  rerun: z.boolean().optional(),
 });
 const buffersJson = z.record(z.string(), z.record(z.string(), z.array(recordJson)));
 const statusJson = z.enum(["idle", "running", "completed", "failed", "cancelled", "timedOut"]);
@@ -155,13 +156,7 @@ const runJson = z.object({
           .object({ item: itemJson, invocation: z.number(), taken: buffersJson.nullable() })
           .nullable(),
       ),
-      collected: z.record(
-        z.string(),
-        z.object({
-          events: z.record(z.string(), z.array(recordJson)),
-          ids: z.record(z.string(), z.literal(true)),
-        }),
-      ),
+      collected: buffersJson,
       waiters: z.array(
         z.object({
           id: z.string(),

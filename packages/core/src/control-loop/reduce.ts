@@ -128,6 +128,7 @@ function resume(state: RunState, timeoutMs: number | null, now: number, commands
     for (const worker of step.workers) {
       if (!worker) continue;
       returnTaken(step, worker.taken);
+      worker.item.rerun = true;
       interrupted.push(worker.item);
     }
     step.workers = [];
@@ -215,6 +216,7 @@ function resolveWaiters(
         waiter.timerId = null;
       }
       resolved.add(name);
+      waiter.item.rerun = true;
       enqueue(state, name, waiter.item, now, commands);
     }
   }
@@ -296,11 +298,10 @@ function returnTaken(
 ): void {
   if (!taken) return;
   for (const [bufferId, byType] of Object.entries(taken)) {
-    const buffer = (step.collected[bufferId] ??= { events: {}, ids: {} });
+    const buffer = (step.collected[bufferId] ??= {});
     for (const [type, events] of Object.entries(byType)) {
-      const existing = buffer.events[type];
-      buffer.events[type] = existing ? events.concat(existing) : events;
-      for (const event of events) buffer.ids[event.id] = true;
+      const existing = buffer[type];
+      buffer[type] = existing ? events.concat(existing) : events;
     }
   }
 }
@@ -431,39 +432,49 @@ function collect(
     return;
   }
   noteEvent(state, tick.event);
-  const buffer = (step.collected[tick.bufferId] ??= { events: {}, ids: {} });
-  // A step that runs again (retry, resume, after a wait) collects its input again: buffer it once.
-  if (tick.expected[tick.event.type] !== undefined && !buffer.ids[tick.event.id]) {
-    const list = buffer.events[tick.event.type];
-    if (list) list.push(tick.event);
-    else buffer.events[tick.event.type] = [tick.event];
-    buffer.ids[tick.event.id] = true;
+  const buffer = (step.collected[tick.bufferId] ??= {});
+  const expected = tick.expected;
+  const event = tick.event;
+  const worker = tick.workerId >= 0 ? step.workers[tick.workerId] : undefined;
+  if (expected[event.type] !== undefined) {
+    const list = buffer[event.type];
+    if (!list) buffer[event.type] = [event];
+    // A step that runs again (retry, resume, after a wait) collects its input again: buffer it
+    // once. Only re-runs need the O(n) look; a first run's input is new to the buffer.
+    else if (!(worker && isRerun(worker.item) && list.some((e) => e.id === event.id)))
+      list.push(event);
   }
-  for (const [type, count] of Object.entries(tick.expected)) {
-    if ((buffer.events[type]?.length ?? 0) < count) {
+  for (const type in expected) {
+    if ((buffer[type]?.length ?? 0) < (expected[type] as number)) {
       commands.push({ type: "collected", events: null });
       return;
     }
   }
   const taken: Record<string, EventRecord[]> = {};
-  for (const [type, count] of Object.entries(tick.expected)) {
-    const list = buffer.events[type] as EventRecord[];
+  for (const type in expected) {
+    const count = expected[type] as number;
+    const list = buffer[type] as EventRecord[];
     if (list.length === count) {
       taken[type] = list;
-      delete buffer.events[type];
+      delete buffer[type];
     } else {
       taken[type] = list.splice(0, count);
     }
-    for (const event of taken[type]) delete buffer.ids[event.id];
   }
-  const worker = step.workers[tick.workerId];
   if (worker) {
     worker.taken ??= {};
     const mine = (worker.taken[tick.bufferId] ??= {});
-    for (const [type, events] of Object.entries(taken))
-      mine[type] = (mine[type] ?? []).concat(events);
+    for (const type in taken) {
+      const events = taken[type] as EventRecord[];
+      const held = mine[type];
+      mine[type] = held ? held.concat(events) : events;
+    }
   }
   commands.push({ type: "collected", events: taken });
+}
+
+function isRerun(item: WorkItem): boolean {
+  return item.attempts > 0 || item.rerun === true;
 }
 
 function wait(
@@ -530,6 +541,7 @@ function timer(state: RunState, id: string, now: number, commands: Command[]): v
       if (!waiter || waiter.resolved) return;
       waiter.timedOut = true;
       waiter.timerId = null;
+      waiter.item.rerun = true;
       enqueue(state, inner.step, waiter.item, now, commands);
       break;
     }

@@ -40,12 +40,8 @@ export interface Waiter {
   timerId: string | null;
 }
 
-/** One `collectEvents` buffer: events by type in arrival order, and the ids it holds. */
-export interface CollectBuffer {
-  events: Record<string, EventRecord[]>;
-  /** Ids of the buffered events (keys), so that an event is never buffered twice. */
-  ids: Record<string, true>;
-}
+/** One `collectEvents` buffer: event type -> events in arrival order. */
+export type CollectBuffer = Record<string, EventRecord[]>;
 
 /** One step's share of the run. */
 export interface StepRunState {

@@ -39,6 +39,8 @@ export interface WorkItem {
   lastError: ErrorInfo | null;
   lastFailedAt: number | null;
   recoveries: Recoveries | null;
+  /** Set when the item runs again after a resume or a wait (a retry shows in `attempts`). */
+  rerun?: boolean;
 }
 
 /** What a step invocation ended with. */

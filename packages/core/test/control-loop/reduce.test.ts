@@ -207,7 +207,7 @@ describe("reduce", () => {
     const second = record("Job");
     assert.deepEqual(collect(first), [{ type: "collected", events: null }]);
     assert.deepEqual(collect(second), [{ type: "collected", events: { Job: [first, second] } }]);
-    assert.deepEqual(state.steps.work?.collected.default, { events: {}, ids: {} });
+    assert.deepEqual(state.steps.work?.collected.default, {});
   });
 
   it("frees a waiting step's worker and re-runs it when a matching event arrives", () => {
