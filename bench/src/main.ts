@@ -110,8 +110,9 @@ const dir = new URL("../results/", import.meta.url);
 mkdirSync(dir, { recursive: true });
 const json = `${JSON.stringify(report, null, 2)}\n`;
 const stamp = started.toISOString().replace(/[:.]/g, "-");
-writeFileSync(new URL(`${stamp}${mode === "quick" ? "-quick" : ""}.json`, dir), json);
-writeFileSync(new URL("latest.json", dir), json);
-console.log(
-  `\nwrote bench/results/${stamp}${mode === "quick" ? "-quick" : ""}.json and bench/results/latest.json`,
-);
+const name = `${stamp}${mode === "quick" ? "-quick" : ""}${values.systems || values.scenarios ? "-partial" : ""}.json`;
+writeFileSync(new URL(name, dir), json);
+// latest.json is the last complete run: a run narrowed with --systems/--scenarios leaves it alone.
+const complete = !values.systems && !values.scenarios;
+if (complete) writeFileSync(new URL("latest.json", dir), json);
+console.log(`\nwrote bench/results/${name}${complete ? " and bench/results/latest.json" : ""}`);
