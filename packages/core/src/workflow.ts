@@ -334,7 +334,7 @@ export class Workflow<TStart = Record<string, any>, TResult = any, TState = any>
         this.#running--;
         this.#waiting.shift()?.();
       });
-      queueMicrotask(() => runner.start());
+      void Promise.resolve().then(() => runner.start());
     };
     if (this.numConcurrentRuns !== null && this.#running >= this.numConcurrentRuns) {
       if (this.verbose)
@@ -392,6 +392,7 @@ export class Workflow<TStart = Record<string, any>, TResult = any, TState = any>
         name: declared.name,
         fn: declared.fn,
         retry: declared.retry,
+        takesContext: declared.fn.length !== 1,
         accepts: declared.accepts,
         acceptsTypes: new Set(declared.accepts.map((c) => c.eventType)),
       });

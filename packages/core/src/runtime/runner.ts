@@ -3,7 +3,7 @@
  * returns, runs step functions, and turns what they do into new ticks. All I/O of a run
  * (timers, the stream, user code) happens here, never in `reduce`.
  */
-import type { CommandHandlers } from "../control-loop/commands.js";
+import type { Command } from "../control-loop/commands.js";
 import { reduce } from "../control-loop/reduce.js";
 import type { RunState } from "../control-loop/run-state.js";
 import type {
@@ -42,6 +42,11 @@ import type { RunAdapter } from "./adapter.js";
 import type { Clock } from "./clock.js";
 import type { StepInfo, WorkflowSpec } from "./spec.js";
 import { TraceRecorder } from "./trace-recorder.js";
+
+/** Performs each command type on a runner: a missing command type does not compile. */
+type RunnerCommandHandlers = {
+  readonly [K in Command["type"]]: (runner: Runner, command: Extract<Command, { type: K }>) => void;
+};
 
 /** One call of a step function. */
 export interface Invocation {
@@ -122,7 +127,6 @@ export class Runner {
   #bufferHead = 0;
   readonly #trace: TraceRecorder | null;
   readonly #endListeners: (() => void)[] = [];
-  readonly #handlers: CommandHandlers;
   #startTick: Tick;
   #started = false;
   #draining = false;
@@ -132,6 +136,100 @@ export class Runner {
   #now = 0;
   #abort: AbortController | null = null;
   #collectAnswer: Readonly<Record<string, readonly EventRecord[]>> | null = null;
+
+  /** How each command is performed: one shared table, so a run allocates no handlers. */
+  static readonly #handlers: RunnerCommandHandlers = {
+    runWorker: (r, c) => r.#runWorker(c.step, c.workerId, c.item, c.invocation),
+    enqueued: (r, c) => {
+      if (r.stream.wantsInternal)
+        r.#stepState(c.step, "preparing", "<enqueued>", c.item.event.type, null);
+      r.spec.log?.(`[${c.step}] enqueued (waiting for capacity)`);
+    },
+    publish: (r, c) => r.#publish(c.event),
+    unhandled: (r, c) => {
+      if (!r.stream.wantsInternal) return;
+      const idle = r.#state.active === 0 && r.#state.queued === 0;
+      r.#internal(
+        createEventUnchecked(UnhandledEvent, { eventType: c.event.type, stepName: c.step, idle }),
+      );
+    },
+    idle: (r) => r.#internal(createEventUnchecked(WorkflowIdleEvent, {})),
+    scheduleIdleCheck: (r) => {
+      globalThis.setTimeout(() => r.dispatch({ type: "idleCheck" }), 0);
+    },
+    setTimer: (r, c) => {
+      const fire = () => {
+        r.#timers.delete(c.id);
+        r.dispatch({ type: "timer", id: c.id });
+      };
+      r.#timers.set(c.id, r.#clock.setTimeout(fire, Math.max(0, c.dueAt - r.#clock.now())));
+    },
+    clearTimer: (r, c) => {
+      const handle = r.#timers.get(c.id);
+      if (handle === undefined) return;
+      r.#clock.clearTimeout(handle);
+      r.#timers.delete(c.id);
+    },
+    collected: (r, c) => {
+      r.#collectAnswer = c.events;
+    },
+    recover: (r, c) => {
+      const failed = new StepFailedEvent({
+        stepName: c.failedStep,
+        inputEvent: c.item.event.value as Event,
+        error: errorValue(c.error),
+        attempts: c.attempts,
+        elapsedSeconds: c.elapsedMs / 1000,
+        failedAt: new Date(c.failedAt),
+      });
+      r.dispatch({
+        type: "addEvent",
+        event: r.#record(failed, null),
+        step: c.handler,
+        recoveries: c.recoveries,
+      });
+    },
+    complete: (r, c) => {
+      const stop = c.event.value as Event;
+      r.#publish(c.event);
+      const result = stop.constructor === StopEvent ? (stop as StopEvent).result : stop;
+      r.#end("completed", { ok: true, value: result }, stop);
+    },
+    fail: (r, c) => {
+      const error = errorValue(c.error);
+      const event = createEventUnchecked(WorkflowFailedEvent, {
+        stepName: c.step,
+        error,
+        attempts: c.attempts,
+        elapsedSeconds: c.elapsedMs / 1000,
+      });
+      r.stream.push(event, false);
+      r.#end("failed", { ok: false, error }, event);
+    },
+    timedOut: (r, c) => {
+      const timeout = c.timeoutMs === null ? null : c.timeoutMs / 1000;
+      const active =
+        c.activeSteps.length > 0
+          ? `Currently active steps: ${c.activeSteps.join(", ")}`
+          : "No steps active";
+      const error = new WorkflowTimeoutError(
+        `Operation timed out after ${timeout} seconds. ${active}. Raise the workflow's \`timeout\` (seconds), or pass \`timeout: null\` for none.`,
+        timeout,
+        c.activeSteps,
+      );
+      const event = createEventUnchecked(WorkflowTimedOutEvent, {
+        timeout,
+        activeSteps: [...c.activeSteps],
+      });
+      r.stream.push(event, false);
+      r.#end("timedOut", { ok: false, error }, event);
+    },
+    cancelled: (r) => {
+      const event = createEventUnchecked(WorkflowCancelledEvent, {});
+      r.stream.push(event, false);
+      r.#end("cancelled", { ok: false, error: new WorkflowCancelledError() }, event);
+    },
+  };
 
   constructor(init: RunnerInit) {
     this.spec = init.spec;
@@ -149,101 +247,6 @@ export class Runner {
     this.#startTick = init.startEvent
       ? { type: "start", event: this.#record(init.startEvent, null), timeoutMs }
       : { type: "resume", timeoutMs };
-    this.#handlers = {
-      runWorker: (c) => this.#runWorker(c.step, c.workerId, c.item, c.invocation),
-      enqueued: (c) => {
-        if (this.stream.wantsInternal)
-          this.#stepState(c.step, "preparing", "<enqueued>", c.item.event.type, null);
-        this.spec.log?.(`[${c.step}] enqueued (waiting for capacity)`);
-      },
-      publish: (c) => this.#publish(c.event),
-      unhandled: (c) => {
-        if (!this.stream.wantsInternal) return;
-        const idle = this.#state.active === 0 && this.#state.queued === 0;
-        this.#internal(
-          createEventUnchecked(UnhandledEvent, { eventType: c.event.type, stepName: c.step, idle }),
-        );
-      },
-      idle: () => this.#internal(createEventUnchecked(WorkflowIdleEvent, {})),
-      scheduleIdleCheck: () => {
-        globalThis.setTimeout(() => this.dispatch({ type: "idleCheck" }), 0);
-      },
-      setTimer: (c) => {
-        const fire = () => {
-          this.#timers.delete(c.id);
-          this.dispatch({ type: "timer", id: c.id });
-        };
-        this.#timers.set(
-          c.id,
-          this.#clock.setTimeout(fire, Math.max(0, c.dueAt - this.#clock.now())),
-        );
-      },
-      clearTimer: (c) => {
-        const handle = this.#timers.get(c.id);
-        if (handle === undefined) return;
-        this.#clock.clearTimeout(handle);
-        this.#timers.delete(c.id);
-      },
-      collected: (c) => {
-        this.#collectAnswer = c.events;
-      },
-      recover: (c) => {
-        const failed = new StepFailedEvent({
-          stepName: c.failedStep,
-          inputEvent: c.item.event.value as Event,
-          error: errorValue(c.error),
-          attempts: c.attempts,
-          elapsedSeconds: c.elapsedMs / 1000,
-          failedAt: new Date(c.failedAt),
-        });
-        this.dispatch({
-          type: "addEvent",
-          event: this.#record(failed, null),
-          step: c.handler,
-          recoveries: c.recoveries,
-        });
-      },
-      complete: (c) => {
-        const stop = c.event.value as Event;
-        this.#publish(c.event);
-        const result = stop.constructor === StopEvent ? (stop as StopEvent).result : stop;
-        this.#end("completed", { ok: true, value: result }, stop);
-      },
-      fail: (c) => {
-        const error = errorValue(c.error);
-        const event = createEventUnchecked(WorkflowFailedEvent, {
-          stepName: c.step,
-          error,
-          attempts: c.attempts,
-          elapsedSeconds: c.elapsedMs / 1000,
-        });
-        this.stream.push(event, false);
-        this.#end("failed", { ok: false, error }, event);
-      },
-      timedOut: (c) => {
-        const timeout = c.timeoutMs === null ? null : c.timeoutMs / 1000;
-        const active =
-          c.activeSteps.length > 0
-            ? `Currently active steps: ${c.activeSteps.join(", ")}`
-            : "No steps active";
-        const error = new WorkflowTimeoutError(
-          `Operation timed out after ${timeout} seconds. ${active}. Raise the workflow's \`timeout\` (seconds), or pass \`timeout: null\` for none.`,
-          timeout,
-          c.activeSteps,
-        );
-        const event = createEventUnchecked(WorkflowTimedOutEvent, {
-          timeout,
-          activeSteps: [...c.activeSteps],
-        });
-        this.stream.push(event, false);
-        this.#end("timedOut", { ok: false, error }, event);
-      },
-      cancelled: () => {
-        const event = createEventUnchecked(WorkflowCancelledEvent, {});
-        this.stream.push(event, false);
-        this.#end("cancelled", { ok: false, error: new WorkflowCancelledError() }, event);
-      },
-    };
   }
 
   /** The run's state (owned by the loop: read it, never change it). */
@@ -329,7 +332,7 @@ export class Runner {
     this.#adapter.onTick?.(tick, now);
     const { commands } = reduce(this.#state, tick, now);
     for (const command of commands) {
-      (this.#handlers[command.type] as (c: typeof command) => void)(command);
+      (Runner.#handlers[command.type] as (r: Runner, c: typeof command) => void)(this, command);
     }
   }
 
@@ -483,7 +486,7 @@ export class Runner {
   /** Cancels the run (no-op once it has ended). */
   cancel(): void {
     if (this.#started) this.dispatch({ type: "cancel" });
-    else this.#handlers.cancelled({ type: "cancelled" });
+    else Runner.#handlers.cancelled(this, { type: "cancelled" });
   }
 
   // --- steps --------------------------------------------------------------------------------
@@ -502,7 +505,7 @@ export class Runner {
       output = info.fn.call(
         this.spec.workflow,
         item.event.value,
-        this.#stepContext(this, invocation),
+        info.takesContext ? this.#stepContext(this, invocation) : undefined,
       );
     } catch (error) {
       this.#stepThrew(invocation, error);

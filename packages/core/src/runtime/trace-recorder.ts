@@ -1,8 +1,8 @@
 /**
  * Records what a run does for `handler.trace()`. Recording is on the hot path of every event
- * and every step invocation, so rows are numbers written into fixed-size Float64Array chunks
- * (no per-row objects, no array growth to copy, nothing for the garbage collector to scan);
- * names are interned. Objects are built only when the trace is asked for.
+ * and every step invocation, so rows are numbers in flat arrays (no per-row objects, nothing
+ * for the garbage collector to follow); names are interned. Objects are built only when the
+ * trace is asked for.
  */
 import type { RunTrace, TraceInvocation, TraceStatus } from "../trace.js";
 
@@ -15,37 +15,35 @@ const OUTCOMES: readonly Outcome[] = [
   "waiting",
   "cancelled",
 ];
-const CHUNK_ROWS = 512;
-
-/** Rows of `width` numbers, appended in chunks. */
+/**
+ * Rows of `width` numbers in one flat array of doubles: no object per row, and nothing in it
+ * for the garbage collector to follow.
+ */
 class Table {
   readonly #width: number;
-  readonly #chunks: Float64Array[] = [];
-  #rows = 0;
+  readonly #cells: number[] = [];
 
   constructor(width: number) {
     this.#width = width;
   }
 
   get rows(): number {
-    return this.#rows;
+    return this.#cells.length / this.#width;
   }
 
   /** Appends a row and returns its index; its cells start at 0. */
   add(): number {
-    if (this.#rows % CHUNK_ROWS === 0)
-      this.#chunks.push(new Float64Array(CHUNK_ROWS * this.#width));
-    return this.#rows++;
+    const row = this.#cells.length / this.#width;
+    for (let i = 0; i < this.#width; i++) this.#cells.push(0);
+    return row;
   }
 
   set(row: number, column: number, value: number): void {
-    const chunk = this.#chunks[(row / CHUNK_ROWS) | 0] as Float64Array;
-    chunk[(row % CHUNK_ROWS) * this.#width + column] = value;
+    this.#cells[row * this.#width + column] = value;
   }
 
   get(row: number, column: number): number {
-    const chunk = this.#chunks[(row / CHUNK_ROWS) | 0] as Float64Array;
-    return chunk[(row % CHUNK_ROWS) * this.#width + column] as number;
+    return this.#cells[row * this.#width + column] as number;
   }
 }
 
