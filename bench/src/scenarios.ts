@@ -70,15 +70,15 @@ function fullScenarios(): Scenario[] {
     row("runs-seq-2k", "2,000 sequential tiny runs", "seqRuns", 2_000, runs),
     row("runs-conc-1k", "1,000 concurrent runs", "concRuns", 1_000, runs),
     row("heap-10k", "heap retained after 10,000 runs", "heap", 10_000, heap),
-    // stepwise only: collectEvents given one list built once, the fan-in without collectEvents,
-    // and the cost of trace recording.
+    // stepwise only: collectEvents given a new list on every call (Python's `[E] * n` idiom),
+    // the fan-in without collectEvents, and the cost of trace recording.
     variantRow(
-      "fanout-10k-hoisted",
-      "stepwise: fan-out 10,000, list built once",
+      "fanout-10k-per-call",
+      "stepwise: fan-out 10,000, list built per call",
       "fanOut",
       10_000,
       large,
-      "fanOutHoisted",
+      "fanOutPerCall",
     ),
     variantRow(
       "fanout-1k-counter",

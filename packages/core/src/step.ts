@@ -172,7 +172,8 @@ function makeDecorator(
 }
 
 /**
- * Marks a workflow method as a step that runs when an event it `accepts` arrives.
+ * Marks a workflow method as a step that runs when an event it `accepts` arrives. The method
+ * receives `(event, ctx)`; one declared with a single parameter gets no context (none is made).
  *
  * @example
  * class JokeFlow extends Workflow {

@@ -184,6 +184,7 @@ export class Workflow<TStart = Record<string, any>, TResult = any, TState = any>
 
   /**
    * Adds a function step (chainable): `wf.addStep("name", { accepts, emits }, async (ev, ctx) => ...)`.
+   * A function declared with one parameter gets no context.
    * For a `@catchError` handler, pass `accepts: StepFailedEvent` and `catchError: { forSteps, maxRecoveries }`.
    * @throws {@link WorkflowValidationError} for a duplicate name or bad options.
    */

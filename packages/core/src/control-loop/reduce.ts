@@ -19,6 +19,15 @@ export interface Transition {
  */
 export function reduce(state: RunState, tick: Tick, now: number): Transition {
   const commands: Command[] = [];
+  reduceInto(state, tick, now, commands);
+  return { state, commands };
+}
+
+/**
+ * {@link reduce} that appends its commands to `commands` instead of allocating a result: the
+ * runner reuses one array per tick on its hot path.
+ */
+export function reduceInto(state: RunState, tick: Tick, now: number, commands: Command[]): void {
   switch (tick.type) {
     case "start":
       start(state, tick.event, tick.timeoutMs, now, commands);
@@ -57,7 +66,7 @@ export function reduce(state: RunState, tick: Tick, now: number): Transition {
         state.idleNotified = true;
         commands.push({ type: "idle" });
       }
-      return { state, commands };
+      return;
     default:
       return assertNever(tick);
   }
@@ -69,7 +78,6 @@ export function reduce(state: RunState, tick: Tick, now: number): Transition {
   } else {
     state.idleNotified = false;
   }
-  return { state, commands };
 }
 
 function assertNever(value: never): never {

@@ -31,11 +31,23 @@ class Table {
     return this.#cells.length / this.#width;
   }
 
-  /** Appends a row and returns its index; its cells start at 0. */
-  add(): number {
-    const row = this.#cells.length / this.#width;
-    for (let i = 0; i < this.#width; i++) this.#cells.push(0);
-    return row;
+  /** Appends a row of a 4-wide table and returns its index. */
+  add4(a: number, b: number, c: number, d: number): number {
+    return this.#cells.push(a, b, c, d) / 4 - 1;
+  }
+
+  /** Appends a row of an 8-wide table and returns its index. */
+  add8(
+    a: number,
+    b: number,
+    c: number,
+    d: number,
+    e: number,
+    f: number,
+    g: number,
+    h: number,
+  ): number {
+    return this.#cells.push(a, b, c, d, e, f, g, h) / 8 - 1;
   }
 
   set(row: number, column: number, value: number): void {
@@ -84,21 +96,24 @@ export class TraceRecorder {
     this.#base = lastEventId;
   }
 
+  #lastName = "";
+  #lastNameId = -1;
+
   #intern(name: string): number {
+    if (name === this.#lastName) return this.#lastNameId;
     let id = this.#nameIds.get(name);
     if (id === undefined) {
       id = this.#names.push(name) - 1;
       this.#nameIds.set(name, id);
     }
+    this.#lastName = name;
+    this.#lastNameId = id;
     return id;
   }
 
   /** Records the next event (ids are consecutive from the run's start). */
   event(type: string, at: number, producerSeq: number): void {
-    const row = this.#events.add();
-    this.#events.set(row, E_TYPE, this.#intern(type));
-    this.#events.set(row, E_AT, at);
-    this.#events.set(row, E_PRODUCER, producerSeq);
+    this.#events.add4(this.#intern(type), at, producerSeq, 0);
   }
 
   published(id: number): void {
@@ -115,16 +130,17 @@ export class TraceRecorder {
     attempt: number,
     at: number,
   ): number {
-    const table = this.#invocations;
-    const row = table.add();
-    table.set(row, I_SEQ, seq);
-    table.set(row, I_STEP, this.#intern(step));
-    table.set(row, I_WORKER, workerId);
-    table.set(row, I_INPUT, inputEventId);
-    table.set(row, I_ATTEMPT, attempt);
-    table.set(row, I_START, at);
-    table.set(row, I_END, Number.NaN);
-    return row;
+    // Columns in order: I_SEQ, I_STEP, I_WORKER, I_INPUT, I_ATTEMPT, I_START, I_END, I_OUTCOME.
+    return this.#invocations.add8(
+      seq,
+      this.#intern(step),
+      workerId,
+      inputEventId,
+      attempt,
+      at,
+      Number.NaN,
+      0,
+    );
   }
 
   ended(row: number, at: number, outcome: Outcome, error: string | null): void {
