@@ -68,7 +68,7 @@ export function reduceInto(state: RunState, tick: Tick, now: number, commands: C
       }
       return;
     default:
-      return assertNever(tick);
+      assertNever(tick);
   }
   if (isQuiet(state)) {
     if (!state.idleNotified && !state.idleCheckPending) {
