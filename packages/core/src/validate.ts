@@ -139,20 +139,21 @@ export function checkDeclarations(
   return problems;
 }
 
+/** The problem of a workflow with no steps at all. */
+export function noStepsProblem(workflowName: string): ValidationProblem {
+  return {
+    code: "noSteps",
+    message: `Workflow \`${workflowName}\` has no configured steps. Did you forget to decorate methods with @step or to add steps with \`addStep()\`?`,
+  };
+}
+
 /** Every check: declarations, then the event flow, `@catchError` and graph checks. */
 export function checkWorkflow(
   workflowName: string,
   steps: readonly StepDeclaration[],
   skipGraphChecks: readonly string[],
 ): ValidationProblem[] {
-  if (steps.length === 0) {
-    return [
-      {
-        code: "noSteps",
-        message: `Workflow \`${workflowName}\` has no configured steps. Did you forget to decorate methods with @step or to add steps with \`addStep()\`?`,
-      },
-    ];
-  }
+  if (steps.length === 0) return [noStepsProblem(workflowName)];
   const problems = checkDeclarations(workflowName, steps, skipGraphChecks);
   if (problems.length > 0) return problems;
   const skip = new Set(skipGraphChecks);

@@ -37,6 +37,7 @@ import {
   checkWorkflow,
   type GraphCheckName,
   inferStartStop,
+  noStepsProblem,
 } from "./validate.js";
 
 /** Options of `new Workflow(...)` and of every subclass's constructor. */
@@ -374,12 +375,7 @@ export class Workflow<TStart = Record<string, any>, TResult = any, TState = any>
     if (this.#spec) return this.#spec;
     const steps = [...this.#steps.values()];
     const problems = checkDeclarations(this.workflowName, steps, this.#skipGraphChecks);
-    if (steps.length === 0) {
-      problems.push({
-        code: "noSteps",
-        message: `Workflow \`${this.workflowName}\` has no configured steps. Did you forget to decorate methods with @step or to add steps with \`addStep()\`?`,
-      });
-    }
+    if (steps.length === 0) problems.push(noStepsProblem(this.workflowName));
     if (problems.length > 0) throw new WorkflowValidationError(this.workflowName, problems);
     const { startClasses, stopClasses } = inferStartStop(steps);
     const stepConfigs: Record<string, StepConfig> = {};
