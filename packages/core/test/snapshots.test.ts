@@ -51,6 +51,21 @@ function roundTrip(handler: WorkflowHandler | Context): ContextSnapshot {
   return JSON.parse(JSON.stringify(ctx.toJSON()));
 }
 
+/**
+ * Snapshots a running run through JSON, cancels it, and resumes the snapshot in a new workflow
+ * instance, as a restarted process would.
+ */
+async function resumeElsewhere(
+  handler: WorkflowHandler,
+  make: () => Workflow,
+): Promise<{ resumed: WorkflowHandler }> {
+  const snapshot = roundTrip(handler);
+  await handler.cancel();
+  const wf = make();
+  // Wrapped: a handler is a thenable, so returning it bare would await the whole run.
+  return { resumed: wf.run(undefined, { ctx: Context.fromJSON(wf, snapshot) }) };
+}
+
 /** Asks a question (a returned InputRequiredEvent), then stops with the answer; logs each step. */
 function interviewWorkflow(calls: string[]) {
   class Interview extends Workflow {
@@ -229,10 +244,7 @@ describe("context snapshots", () => {
     const clock = new TestClock();
     const handler = make(clock).run();
     await clock.advance(0);
-    const snapshot = roundTrip(handler);
-    await handler.cancel();
-    const wf = make(clock);
-    const resumed = wf.run(undefined, { ctx: Context.fromJSON(wf, snapshot) });
+    const { resumed } = await resumeElsewhere(handler, () => make(clock));
     await clock.advance(0);
     assert.equal(resumed.isDone(), true);
     assert.equal(await resumed, "1,2,3");
@@ -275,10 +287,7 @@ describe("context snapshots", () => {
     const clock = new TestClock();
     const handler = make(clock).run();
     await clock.advance(0);
-    const snapshot = roundTrip(handler);
-    await handler.cancel();
-    const wf = make(clock);
-    const resumed = wf.run(undefined, { ctx: Context.fromJSON(wf, snapshot) });
+    const { resumed } = await resumeElsewhere(handler, () => make(clock));
     await clock.advance(0);
     assert.equal(resumed.isDone(), true);
     assert.equal(await resumed, "A1+B1,A2+B2");
@@ -302,10 +311,7 @@ describe("context snapshots", () => {
     const clock = new TestClock();
     const handler = make(clock).run();
     await clock.advance(0);
-    const snapshot = roundTrip(handler);
-    await handler.cancel();
-    const wf = make(clock);
-    const resumed = wf.run(undefined, { ctx: Context.fromJSON(wf, snapshot) });
+    const { resumed } = await resumeElsewhere(handler, () => make(clock));
     await clock.advance(0);
     assert.equal(counter.before, 1);
     resumed.sendEvent(new AnswerEvent({ text: "answered after resume" }));
@@ -333,10 +339,7 @@ describe("context snapshots", () => {
     await clock.advance(0);
     handler.sendEvent(new ApprovalEvent({ approved: true }));
     await clock.advance(0);
-    const snapshot = roundTrip(handler);
-    await handler.cancel();
-    const wf = make(clock);
-    const resumed = wf.run(undefined, { ctx: Context.fromJSON(wf, snapshot) });
+    const { resumed } = await resumeElsewhere(handler, () => make(clock));
     assert.equal(await resumed, true);
     assert.equal(runs.after, 2);
   });
@@ -360,10 +363,7 @@ describe("context snapshots", () => {
     const clock = new TestClock();
     const handler = make(clock).run();
     await clock.advance(0);
-    const snapshot = roundTrip(handler);
-    await handler.cancel();
-    const wf = make(clock);
-    const resumed = wf.run(undefined, { ctx: Context.fromJSON(wf, snapshot) });
+    const { resumed } = await resumeElsewhere(handler, () => make(clock));
     await clock.advance(4_999);
     assert.equal(infos.length, 1);
     await clock.advance(5_001);
@@ -399,10 +399,7 @@ describe("context snapshots", () => {
     const clock = new TestClock();
     const handler = make(clock).run();
     await clock.advance(0);
-    const snapshot = roundTrip(handler);
-    await handler.cancel();
-    const wf = make(clock);
-    const resumed = wf.run(undefined, { ctx: Context.fromJSON(wf, snapshot) });
+    const { resumed } = await resumeElsewhere(handler, () => make(clock));
     assert.equal(await resumed, "recovered from bad input");
     assert.deepEqual(received, ["fragile:TypeError:bad input", "fragile:TypeError:bad input"]);
   });
@@ -426,10 +423,7 @@ describe("context snapshots", () => {
     const clock = new TestClock();
     const handler = make(clock).run();
     await clock.advance(10_000);
-    const snapshot = roundTrip(handler);
-    await handler.cancel();
-    const wf = make(clock);
-    const resumed = wf.run(undefined, { ctx: Context.fromJSON(wf, snapshot) });
+    const { resumed } = await resumeElsewhere(handler, () => make(clock));
     await clock.advance(19_999);
     assert.equal(resumed.isDone(), false);
     await clock.advance(1);
