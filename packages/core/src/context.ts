@@ -8,6 +8,7 @@ import type { EventRecord } from "./control-loop/ticks.js";
 import { WorkflowRuntimeError, WorkflowTimeoutError } from "./errors.js";
 import { decodeEvent, UnrevivedEvent } from "./event-codec.js";
 import type { Event, EventClass } from "./events.js";
+import { safeText } from "./internal/describe.js";
 import type { Invocation, Runner } from "./runtime/runner.js";
 import type { WorkflowSpec } from "./runtime/spec.js";
 import {
@@ -58,6 +59,7 @@ let access: {
   attach(ctx: Context, runner: Runner): void;
   restored(ctx: Context): { state: RunState; runId: string | null } | null;
   runner(ctx: Context): Runner | null;
+  owner(ctx: Context): ContextOwner;
 };
 
 /** @internal Called by the workflow: how contexts reach a workflow's compiled spec. */
@@ -83,6 +85,11 @@ export function attachRun(ctx: Context, runner: Runner): void {
 /** @internal The run state a restored context resumes, if any. */
 export function restoredRun(ctx: Context): { state: RunState; runId: string | null } | null {
   return access.restored(ctx);
+}
+
+/** @internal The workflow a context was made for. */
+export function contextOwner(ctx: Context): ContextOwner {
+  return access.owner(ctx);
 }
 
 /** @internal The run a context belongs to (the latest one), if any. */
@@ -140,6 +147,7 @@ export class Context<TState = any> {
       },
       restored: (ctx) => ctx.#restored,
       runner: (ctx) => ctx.#runner,
+      owner: (ctx) => ctx.#owner,
     };
   }
 
@@ -284,9 +292,12 @@ export class Context<TState = any> {
       );
     }
     const timeout = options.timeout === undefined ? 2000 : options.timeout;
-    if (timeout !== null && !(typeof timeout === "number" && timeout >= 0)) {
+    if (
+      timeout !== null &&
+      !(typeof timeout === "number" && timeout >= 0 && Number.isFinite(timeout))
+    ) {
       throw new WorkflowRuntimeError(
-        `\`timeout\` of \`waitForEvent\` must be seconds >= 0 or null; got ${String(timeout)}.`,
+        `\`timeout\` of \`waitForEvent\` must be a finite number of seconds >= 0, or null to wait for ever; got ${safeText(timeout)}.`,
       );
     }
     runner.wait(

@@ -3,6 +3,7 @@
  * `err instanceof StepwiseError` tells an engine error from a step's own error (which
  * stepwise re-throws unchanged).
  */
+import { safeStringField, safeText } from "./internal/describe.js";
 
 /** Base class of every error stepwise throws itself. */
 export class StepwiseError extends Error {
@@ -118,14 +119,26 @@ export class SnapshotError extends StepwiseError {
   override readonly name = "SnapshotError";
 }
 
-/** Turns anything a step threw into an `Error`, once, at the boundary. */
+/** Turns anything a step threw into an `Error`, once, at the boundary. Never throws. */
 export function toError(thrown: unknown): Error {
-  if (thrown instanceof Error) return thrown;
-  let text: string;
   try {
-    text = typeof thrown === "string" ? thrown : JSON.stringify(thrown);
+    if (thrown instanceof Error) return thrown;
   } catch {
-    text = String(thrown);
+    // A proxy whose prototype trap throws: treat it as the non-error value it is.
   }
-  return new Error(`Non-error value thrown: ${text}`, { cause: thrown });
+  return new Error(`Non-error value thrown: ${safeText(thrown)}`, { cause: thrown });
+}
+
+/** An error's name and message as strings, even when its own getters throw or lie. */
+export function errorText(error: Error): { name: string; message: string } {
+  const name = safeStringField(error, "name") ?? "Error";
+  let message = safeStringField(error, "message");
+  if (message === null) {
+    try {
+      message = safeText((error as { message?: unknown }).message);
+    } catch {
+      message = "an unprintable message";
+    }
+  }
+  return { name, message };
 }

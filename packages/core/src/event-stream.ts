@@ -16,12 +16,14 @@ export class EventStream {
   #head = 0;
   #closed = false;
   #consumed = false;
+  /** Set once the consumer has stopped iterating (broke out, threw, or returned): stop buffering. */
+  #left = false;
   #wake: (() => void) | null = null;
   /** Whether the consumer asked for internal events (set before the run starts publishing). */
   wantsInternal = false;
 
   push(event: Event, internal: boolean): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#left) return;
     if (internal && !this.wantsInternal) return;
     this.#buffer.push({ event, internal });
     this.#notify();
@@ -55,24 +57,43 @@ export class EventStream {
     this.#consumed = true;
     if (includeInternal) this.wantsInternal = true;
     else this.#buffer = this.#buffer.filter((entry) => !entry.internal);
-    return { [Symbol.asyncIterator]: () => this.#iterate(includeInternal) };
+    let iterating = false;
+    return {
+      [Symbol.asyncIterator]: () => {
+        if (iterating) {
+          throw new WorkflowRuntimeError(
+            "This event stream is already being iterated; a run's stream has one consumer. Iterate it in one `for await` loop, and share the events from there.",
+          );
+        }
+        iterating = true;
+        return this.#iterate(includeInternal);
+      },
+    };
   }
 
   async *#iterate(includeInternal: boolean): AsyncGenerator<Event> {
-    while (true) {
-      while (this.#head < this.#buffer.length) {
-        const entry = this.#buffer[this.#head++] as Entry;
-        if (this.#head > 1024 && this.#head * 2 > this.#buffer.length) {
-          this.#buffer = this.#buffer.slice(this.#head);
-          this.#head = 0;
+    try {
+      while (true) {
+        while (this.#head < this.#buffer.length) {
+          const entry = this.#buffer[this.#head++] as Entry;
+          if (this.#head > 1024 && this.#head * 2 > this.#buffer.length) {
+            this.#buffer = this.#buffer.slice(this.#head);
+            this.#head = 0;
+          }
+          if (entry.internal && !includeInternal) continue;
+          yield entry.event;
         }
-        if (entry.internal && !includeInternal) continue;
-        yield entry.event;
+        if (this.#closed) return;
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve;
+        });
       }
-      if (this.#closed) return;
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-      });
+    } finally {
+      // The consumer is gone (or the stream ended): nothing more is kept for it.
+      this.#left = true;
+      this.wantsInternal = false;
+      this.#buffer = [];
+      this.#head = 0;
     }
   }
 }

@@ -22,7 +22,16 @@ export type EventRole =
   | "event";
 
 /** Field names that would shadow an event's own API. */
-const RESERVED_FIELDS = new Set(["get", "toJSON", "constructor", "__proto__", "prototype"]);
+const RESERVED_FIELDS = new Set([
+  "get",
+  "toJSON",
+  "then",
+  "toString",
+  "valueOf",
+  "constructor",
+  "__proto__",
+  "prototype",
+]);
 
 type AnyObjectSchema = z.ZodObject<z.ZodRawShape>;
 

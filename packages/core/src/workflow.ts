@@ -6,6 +6,7 @@ import type { z } from "zod";
 import {
   attachRun,
   Context,
+  contextOwner,
   createStepContext,
   restoredRun,
   runnerOf,
@@ -13,11 +14,18 @@ import {
 } from "./context.js";
 import type { RunConfig, StepConfig } from "./control-loop/run-state.js";
 import { initialRunState } from "./control-loop/run-state.js";
-import { type ValidationProblem, WorkflowRuntimeError, WorkflowValidationError } from "./errors.js";
+import {
+  errorText,
+  toError,
+  type ValidationProblem,
+  WorkflowRuntimeError,
+  WorkflowValidationError,
+} from "./errors.js";
 import { createEventRegistry } from "./event-codec.js";
 import { Event, type EventClass, type StartEvent, type StopEvent } from "./events.js";
 import { buildGraph, type WorkflowGraph } from "./graph.js";
 import { WorkflowHandler } from "./handler.js";
+import { describeValue, safeText } from "./internal/describe.js";
 import { createRunId } from "./internal/ids.js";
 import type { Runtime } from "./runtime/adapter.js";
 import { defaultRuntime } from "./runtime/in-memory.js";
@@ -50,8 +58,8 @@ export interface WorkflowOptions<TState = any> {
   validate?: boolean;
   /** The workflow's name in messages, snapshots and drawings. @default the class name */
   name?: string;
-  /** How many runs of this instance may be in progress at once; more wait. @default unlimited */
-  numConcurrentRuns?: number;
+  /** How many runs of this instance may be in progress at once; more wait. null: no limit. @default null */
+  numConcurrentRuns?: number | null;
   /** Graph checks to skip. */
   skipGraphChecks?: readonly GraphCheckName[];
   /** Where runs execute. @default in this process, in memory */
@@ -156,24 +164,24 @@ export class Workflow<TStart = Record<string, any>, TResult = any, TState = any>
     ) {
       problems.push({
         code: "invalidOptions",
-        message: `\`timeout\` of ${name} must be a number of seconds > 0, or null for none; got ${String(timeout)}.`,
+        message: `\`timeout\` of ${name} must be a number of seconds > 0, or null for none; got ${safeText(timeout)}.`,
       });
     }
-    const limit = options.numConcurrentRuns;
-    if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
+    const limit = options.numConcurrentRuns ?? null;
+    if (limit !== null && !(Number.isInteger(limit) && limit > 0)) {
       problems.push({
         code: "invalidOptions",
-        message: `\`numConcurrentRuns\` of ${name} must be an integer greater than 0; got ${String(limit)}.`,
+        message: `\`numConcurrentRuns\` of ${name} must be a positive integer, or null for no limit; got ${safeText(limit)}.`,
       });
     }
     this.timeout = timeout;
     this.verbose = options.verbose === true;
-    this.numConcurrentRuns = limit ?? null;
+    this.numConcurrentRuns = limit;
     this.#skipGraphChecks = options.skipGraphChecks ?? [];
     this.#validateOnRun = options.validate !== false;
     this.#runtime = options.runtime ?? defaultRuntime;
     this.#stateSchema = options.state ?? cls.state;
-    this.#logger = options.logger ?? ((line) => console.log(line));
+    this.#logger = guardedLogger(name, options.logger ?? ((line) => console.log(line)));
     this.#trace = options.trace !== false;
     for (const declared of classSteps(new.target as never))
       this.#steps.set(declared.name, declared);
@@ -285,12 +293,20 @@ export class Workflow<TStart = Record<string, any>, TResult = any, TState = any>
       }
     }
     const spec = this.#compile(this.#validateOnRun);
+    checkRunId(options.runId);
+    const signal = options.signal;
+    if (signal !== undefined && !isAbortSignal(signal)) {
+      throw new WorkflowRuntimeError(
+        `\`signal\` must be an AbortSignal (e.g. \`new AbortController().signal\`); got ${describeValue(signal)}.`,
+      );
+    }
     const ctx = options.ctx ?? new Context(this);
     if (!(ctx instanceof Context)) {
       throw new WorkflowRuntimeError(
         "`ctx` must be a Context (made with `new Context(wf)` or `Context.fromJSON`).",
       );
     }
+    this.#checkOwner(ctx);
     if (ctx.isRunning) {
       throw new WorkflowRuntimeError(
         "Cannot start a new run while context is already running. Wait for completion or use a new Context.",
@@ -315,17 +331,25 @@ export class Workflow<TStart = Record<string, any>, TResult = any, TState = any>
     });
     attachRun(ctx, runner);
     const handler = new WorkflowHandler<TResult>(runner, ctx);
-    const signal = options.signal;
-    if (signal) {
-      const onAbort = () => runner.cancel();
-      if (signal.aborted) queueMicrotask(onAbort);
-      else {
-        signal.addEventListener("abort", onAbort, { once: true });
-        runner.onEnd(() => signal.removeEventListener("abort", onAbort));
-      }
-    }
+    if (signal) cancelOnAbort(signal, runner);
     this.#acquire(runner);
     return handler;
+  }
+
+  /** A context made or restored for another workflow cannot run here: its steps would not match. */
+  #checkOwner(ctx: Context): void {
+    const owner = contextOwner(ctx) as object;
+    if (owner === this) return;
+    const theirs = compiled.get(owner)?.();
+    const sameShape =
+      theirs !== undefined &&
+      owner.constructor === this.constructor &&
+      theirs.name === this.workflowName &&
+      Object.keys(theirs.config.steps).join("\n") === this.stepNames.join("\n");
+    if (sameShape) return;
+    throw new WorkflowRuntimeError(
+      `This context was made for workflow \`${(owner as { workflowName?: string }).workflowName}\`, not \`${this.workflowName}\`: its steps and store belong to that workflow. Run it with the workflow it was made for, or make one with \`new Context(thisWorkflow)\` / \`Context.fromJSON(thisWorkflow, snapshot)\`.`,
+    );
   }
 
   /** Starts the run when a slot is free (`numConcurrentRuns`), on a microtask so the caller can subscribe first. */
@@ -410,6 +434,93 @@ export class Workflow<TStart = Record<string, any>, TResult = any, TState = any>
     };
     return this.#spec;
   }
+}
+
+/**
+ * A logger that never throws into the engine: its first failure is reported once on the
+ * console, and the run carries on.
+ */
+function guardedLogger(
+  workflowName: string,
+  logger: (line: string) => void,
+): (line: string) => void {
+  let reported = false;
+  return (line) => {
+    try {
+      logger(line);
+    } catch (error) {
+      if (reported) return;
+      reported = true;
+      try {
+        console.warn(
+          `stepwise: the \`logger\` of workflow ${workflowName} threw (${errorText(toError(error)).message}); runs carry on, and later failures of this logger are not reported.`,
+        );
+      } catch {
+        // Nowhere left to report to.
+      }
+    }
+  };
+}
+
+function checkRunId(runId: unknown): void {
+  if (runId === undefined) return;
+  if (typeof runId !== "string" || runId.length === 0 || runId.length > 256) {
+    throw new WorkflowRuntimeError(
+      `\`runId\` must be a non-empty string of at most 256 characters; got ${describeValue(runId)}.`,
+    );
+  }
+}
+
+function isAbortSignal(value: unknown): value is AbortSignal {
+  if (typeof AbortSignal === "function" && value instanceof AbortSignal) return true;
+  const candidate = value as Partial<AbortSignal> | null;
+  return (
+    typeof candidate === "object" &&
+    candidate !== null &&
+    typeof candidate.aborted === "boolean" &&
+    typeof candidate.addEventListener === "function" &&
+    typeof candidate.removeEventListener === "function"
+  );
+}
+
+/** The runs one signal cancels: one listener per signal, however many runs share it. */
+class SignalRuns {
+  readonly #runs = new Set<Runner>();
+  readonly #signal: AbortSignal;
+  readonly #onAbort = () => {
+    bySignal.delete(this.#signal);
+    for (const run of [...this.#runs]) run.cancel();
+  };
+
+  constructor(signal: AbortSignal) {
+    this.#signal = signal;
+    signal.addEventListener("abort", this.#onAbort, { once: true });
+  }
+
+  add(runner: Runner): void {
+    this.#runs.add(runner);
+    runner.onEnd(() => {
+      this.#runs.delete(runner);
+      if (this.#runs.size > 0 || bySignal.get(this.#signal) !== this) return;
+      bySignal.delete(this.#signal);
+      this.#signal.removeEventListener("abort", this.#onAbort);
+    });
+  }
+}
+
+const bySignal = new WeakMap<AbortSignal, SignalRuns>();
+
+function cancelOnAbort(signal: AbortSignal, runner: Runner): void {
+  if (signal.aborted) {
+    queueMicrotask(() => runner.cancel());
+    return;
+  }
+  let group = bySignal.get(signal);
+  if (!group) {
+    group = new SignalRuns(signal);
+    bySignal.set(signal, group);
+  }
+  group.add(runner);
 }
 
 /**

@@ -60,6 +60,19 @@ export function reduceInto(state: RunState, tick: Tick, now: number, commands: C
         commands.push({ type: "cancelled" });
       }
       break;
+    case "fault":
+      if (state.status === "running") {
+        finish(state, commands);
+        state.status = "failed";
+        commands.push({
+          type: "fail",
+          step: tick.step,
+          error: tick.error,
+          attempts: 1,
+          elapsedMs: 0,
+        });
+      }
+      break;
     case "idleCheck":
       state.idleCheckPending = false;
       if (isQuiet(state) && !state.idleNotified) {

@@ -104,6 +104,8 @@ export type Tick =
   | { readonly type: "timer"; readonly id: string }
   /** The run was cancelled. */
   | { readonly type: "cancel" }
+  /** A step misused the engine in a way no retry can mend (its body went on after a wait): the run fails. */
+  | { readonly type: "fault"; readonly step: string; readonly error: ErrorInfo }
   /** Deferred check after the run went quiet; publishes `WorkflowIdleEvent` if still quiet. */
   | { readonly type: "idleCheck" };
 

@@ -9,11 +9,36 @@ export interface Clock {
   clearTimeout(handle: unknown): void;
 }
 
-/** The real clock: `Date.now()` and the global timers. */
+/** The longest delay the global `setTimeout` honours (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** A timer longer than the platform allows, re-armed in steps until it falls due. */
+class LongTimer {
+  handle: ReturnType<typeof setTimeout> | undefined;
+}
+
+function armLong(timer: LongTimer, fn: () => void, dueAt: number): void {
+  const left = dueAt - Date.now();
+  if (left <= MAX_TIMER_MS) timer.handle = globalThis.setTimeout(fn, Math.max(0, left));
+  else timer.handle = globalThis.setTimeout(() => armLong(timer, fn, dueAt), MAX_TIMER_MS);
+}
+
+/**
+ * The real clock: `Date.now()` and the global timers. Delays longer than `setTimeout` allows
+ * (days, weeks) are chained, so they fire when due rather than at once.
+ */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
-  clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
+  setTimeout: (fn, ms) => {
+    if (!(ms > MAX_TIMER_MS)) return globalThis.setTimeout(fn, ms);
+    const timer = new LongTimer();
+    armLong(timer, fn, Date.now() + ms);
+    return timer;
+  },
+  clearTimeout: (handle) => {
+    const inner = handle instanceof LongTimer ? handle.handle : handle;
+    globalThis.clearTimeout(inner as ReturnType<typeof setTimeout>);
+  },
 };
 
 interface PendingTimer {

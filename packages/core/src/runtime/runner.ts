@@ -14,6 +14,7 @@ import type {
   WorkItem,
 } from "../control-loop/ticks.js";
 import {
+  errorText,
   toError,
   WorkflowCancelledError,
   WorkflowRuntimeError,
@@ -36,6 +37,7 @@ import {
   WorkflowTimedOutEvent,
 } from "../events.js";
 import { createDeferred } from "../internal/deferred.js";
+import { describeValue, safeText } from "../internal/describe.js";
 import { retrySeed } from "../retry.js";
 import type { RunTrace } from "../trace.js";
 import type { RunAdapter } from "./adapter.js";
@@ -56,6 +58,8 @@ export interface Invocation {
   readonly seq: number;
   /** Set once its result (or its wait) has been handed to the loop; later results are ignored. */
   done: boolean;
+  /** Set when it parked in `waitForEvent`: its body must never settle after that. */
+  parked?: boolean;
   /** Its index in the run's trace, or -1 when the run records none. */
   readonly traceIndex: number;
 }
@@ -94,21 +98,59 @@ function classInfo(cls: EventClass): ClassInfo {
 const NO_EVENT: StepOutcome = { kind: "none" };
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === "object" || typeof value === "function") &&
-    typeof (value as { then?: unknown }).then === "function"
-  );
+  if (value === null || (typeof value !== "object" && typeof value !== "function")) return false;
+  try {
+    return typeof (value as { then?: unknown }).then === "function";
+  } catch {
+    return false;
+  }
 }
 
-function describeValue(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "object") {
-    const name = (value as object).constructor?.name;
-    return name && name !== "Object" ? `an instance of ${name}` : "a plain object";
+// --- taking turns with the event loop -------------------------------------------------------
+//
+// Steps that never wait on I/O chain on microtasks (async) or inline (sync), so a busy run
+// could starve timers (its own timeout), `cancel()`, I/O and other runs. Every run counts the
+// ticks it applies; every CHECK_EVERY ticks it looks at the real time. The first look of a
+// slice schedules a macrotask that marks "the event loop had a turn"; a run that finds the
+// slice older than SLICE_MS without that mark pauses, and resumes on a macrotask of its own.
+// All runs share one slice, so a thousand small runs take turns as one busy run would.
+
+/** Ticks a run applies between looks at the time. */
+const CHECK_EVERY = 128;
+/** Longest stretch (ms of real time) of ticks before runs let the event loop run. */
+const SLICE_MS = 10;
+
+const setImmediateFn = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
+/** Runs `fn` on a later macrotask: `setImmediate` where there is one (Node), else a 0 ms timer. */
+const nextTurn: (fn: () => void) => void =
+  typeof setImmediateFn === "function"
+    ? (fn) => {
+        setImmediateFn(fn);
+      }
+    : (fn) => {
+        globalThis.setTimeout(fn, 0);
+      };
+const realNow: () => number =
+  typeof globalThis.performance?.now === "function"
+    ? () => globalThis.performance.now()
+    : () => Date.now();
+
+/** When the current slice began (real ms), or -1 once the event loop has had a turn since. */
+let sliceStart = -1;
+
+function markTurn(): void {
+  sliceStart = -1;
+}
+
+/** Whether runs have held the event loop for longer than a slice. */
+function sliceOver(): boolean {
+  const now = realNow();
+  if (sliceStart < 0) {
+    sliceStart = now;
+    nextTurn(markTurn);
+    return false;
   }
-  return `a ${typeof value} (${String(value).slice(0, 40)})`;
+  return now - sliceStart > SLICE_MS;
 }
 
 /** Runs one workflow run. Made by `Workflow.run()`; runtimes reach it through `./runtime`. */
@@ -130,6 +172,10 @@ export class Runner {
   #startTick: Tick;
   #started = false;
   #draining = false;
+  /** Set while the run lets the event loop have a turn: ticks wait in the buffer. */
+  #paused = false;
+  /** Ticks applied since the last look at the time. */
+  #sliceTicks = 0;
   #ended = false;
   #eventId: number;
   /** The time of the tick or step result being handled, read once and shared by what it records. */
@@ -306,15 +352,23 @@ export class Runner {
   dispatch(tick: Tick): void {
     if (this.#ended) return;
     this.#buffer.push(tick);
-    if (this.#started && !this.#draining) this.#drain();
+    if (this.#started && !this.#draining && !this.#paused) this.#drain();
   }
 
   #drain(): void {
     this.#draining = true;
+    let paused = false;
     try {
       const buffer = this.#buffer;
       let applied = 0;
       while (this.#bufferHead < buffer.length && !this.#ended) {
+        if (++this.#sliceTicks >= CHECK_EVERY) {
+          this.#sliceTicks = 0;
+          if (sliceOver()) {
+            paused = true;
+            break;
+          }
+        }
         const tick = buffer[this.#bufferHead] as Tick;
         buffer[this.#bufferHead++] = undefined;
         // One clock read per 64 ticks of a drain: a drain is one synchronous burst, and the
@@ -325,10 +379,22 @@ export class Runner {
     } catch (error) {
       this.#crash(error);
     } finally {
-      this.#buffer.length = 0;
+      if (paused && !this.#ended) {
+        this.#buffer = this.#buffer.slice(this.#bufferHead);
+        this.#pause();
+      } else this.#buffer.length = 0;
       this.#bufferHead = 0;
       this.#draining = false;
     }
+  }
+
+  /** Lets the event loop run (timers, I/O, other runs), then carries on with the buffer. */
+  #pause(): void {
+    this.#paused = true;
+    nextTurn(() => {
+      this.#paused = false;
+      if (!this.#ended && !this.#draining) this.#drain();
+    });
   }
 
   #apply(tick: Tick, now: number): void {
@@ -347,9 +413,10 @@ export class Runner {
 
   #crash(error: unknown): void {
     const cause = toError(error);
-    const wrapped = new WorkflowRuntimeError(`The workflow engine failed: ${cause.message}`, {
-      cause,
-    });
+    const wrapped = new WorkflowRuntimeError(
+      `The workflow engine failed: ${errorText(cause).message}`,
+      { cause },
+    );
     this.#end("failed", { ok: false, error: wrapped }, null);
   }
 
@@ -473,6 +540,7 @@ export class Runner {
   wait(invocation: Invocation, waiter: WaiterSpec, waiterEvent: Event | null): void {
     if (invocation.done || this.#ended) return;
     invocation.done = true;
+    invocation.parked = true;
     this.#now = this.#clock.now();
     if (this.#trace) this.#trace.ended(invocation.traceIndex, this.#now, "waiting", null);
     const name = invocation.info.name;
@@ -517,24 +585,38 @@ export class Runner {
       this.#stepThrew(invocation, error);
       return;
     }
-    if (isThenable(output)) {
-      output.then(
-        (value) => this.#stepReturned(invocation, value),
-        (error: unknown) => this.#stepThrew(invocation, error),
-      );
-    } else {
+    if (!isThenable(output)) {
       this.#stepReturned(invocation, output);
+      return;
+    }
+    try {
+      output.then(
+        (value) => this.#settled(invocation, value, false),
+        (error: unknown) => this.#settled(invocation, error, true),
+      );
+    } catch (error) {
+      this.#stepThrew(invocation, error);
+    }
+  }
+
+  /** A step's promise settled: hand the result on, and never let an engine error escape as a rejection. */
+  #settled(invocation: Invocation, value: unknown, threw: boolean): void {
+    try {
+      if (threw) this.#stepThrew(invocation, value);
+      else this.#stepReturned(invocation, value);
+    } catch (error) {
+      this.#crash(error);
     }
   }
 
   #stepReturned(invocation: Invocation, value: unknown): void {
+    if (invocation.parked) return this.#settledAfterWait(invocation, "returned");
     if (invocation.done || this.#ended) return;
     invocation.done = true;
     this.#now = this.#clock.now();
     let outcome: StepOutcome;
     if (value === undefined || value === null) outcome = NO_EVENT;
-    else if (value instanceof Event)
-      outcome = { kind: "event", event: this.#record(value, invocation) };
+    else if (isEvent(value)) outcome = { kind: "event", event: this.#record(value, invocation) };
     else {
       const error = new WorkflowRuntimeError(
         `Step \`${invocation.info.name}\` returned ${describeValue(value)} instead of an Event instance. Return an event (or null to emit nothing).`,
@@ -545,10 +627,27 @@ export class Runner {
   }
 
   #stepThrew(invocation: Invocation, thrown: unknown): void {
+    if (invocation.parked) return this.#settledAfterWait(invocation, "threw");
     if (invocation.done || this.#ended) return;
     invocation.done = true;
     this.#now = this.#clock.now();
     this.#finishInvocation(invocation, this.#failure(invocation, toError(thrown)));
+  }
+
+  /**
+   * A step body went on after `waitForEvent` parked it (the wait was raced or not awaited). Its
+   * worker is already free and the step will run again from the top when the event arrives, so
+   * what the body does now cannot be honoured: the run fails, saying how to wait instead.
+   */
+  #settledAfterWait(invocation: Invocation, how: "returned" | "threw"): void {
+    if (this.#ended) return;
+    invocation.parked = false;
+    const name = invocation.info.name;
+    const error = new WorkflowRuntimeError(
+      `Step \`${name}\` ${how} after \`ctx.waitForEvent()\` had parked it: the wait was not awaited directly (raced with \`Promise.race\`, or left pending). A waiting step runs again from the top when the event arrives, so it must \`await ctx.waitForEvent(...)\` directly; for a deadline pass \`{ timeout }\` to \`waitForEvent\` and catch its \`WorkflowTimeoutError\`.`,
+    );
+    this.#now = this.#clock.now();
+    this.dispatch({ type: "fault", step: name, error: { ...errorText(error), value: error } });
   }
 
   /** Decides, at the boundary, whether a failure is retried: the loop gets the delay as data. */
@@ -559,25 +658,23 @@ export class Runner {
       const attempts = invocation.item.attempts + 1;
       const now = this.#now;
       const elapsedSeconds = (now - (invocation.item.firstAttemptAt ?? now)) / 1000;
+      let seconds: unknown = null;
       try {
-        const seconds = policy.next(elapsedSeconds, attempts, error, {
+        seconds = policy.next(elapsedSeconds, attempts, error, {
           seed: retrySeed(this.runId, invocation.info.name, attempts),
         });
-        retryDelayMs =
-          seconds === null || seconds === undefined ? null : Math.max(0, seconds * 1000);
       } catch (policyError) {
         const cause = toError(policyError);
         error = new WorkflowRuntimeError(
-          `The retry policy of step \`${invocation.info.name}\` threw: ${cause.message}. The step's own error was: ${error.message}`,
+          `The retry policy of step \`${invocation.info.name}\` threw: ${errorText(cause).message}. The step's own error was: ${errorText(error).message}`,
           { cause },
         );
       }
+      const delay = retryDelay(seconds, invocation.info.name, error);
+      if (delay instanceof Error) error = delay;
+      else retryDelayMs = delay;
     }
-    return {
-      kind: "failed",
-      error: { name: error.name, message: error.message, value: error },
-      retryDelayMs,
-    };
+    return { kind: "failed", error: { ...errorText(error), value: error }, retryDelayMs };
   }
 
   #finishInvocation(invocation: Invocation, outcome: StepOutcome): void {
@@ -645,6 +742,34 @@ export class Runner {
     const listeners = this.#endListeners.splice(0);
     for (const listener of listeners) listener();
   }
+}
+
+/** Whether a value is an event, even when it is a proxy whose traps throw. */
+function isEvent(value: unknown): value is Event {
+  try {
+    return value instanceof Event;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A retry policy's answer in ms: null for no retry, a finite number of seconds >= 0 for a
+ * retry, or for anything else a {@link WorkflowRuntimeError} (caused by the step's error) that
+ * fails the step instead.
+ */
+function retryDelay(seconds: unknown, step: string, error: Error): number | null | Error {
+  if (seconds === null || seconds === undefined) return null;
+  if (typeof seconds === "number" && Number.isFinite(seconds) && seconds >= 0) {
+    return seconds * 1000;
+  }
+  const got = isThenable(seconds)
+    ? "a promise (retry policies are synchronous)"
+    : describeValue(seconds);
+  return new WorkflowRuntimeError(
+    `The retry policy of step \`${step}\` returned ${got}; \`next()\` must return the seconds to wait (a finite number >= 0), or null to stop retrying. The step's own error was: ${errorText(error).message}`,
+    { cause: error },
+  );
 }
 
 function errorValue(info: { name: string; message: string; value?: unknown }): Error {
