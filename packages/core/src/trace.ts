@@ -12,7 +12,10 @@ export interface TraceEvent {
   readonly eventType: string;
   /** When it entered the run (epoch ms). */
   readonly at: number;
-  /** The invocation that produced it, or null when it came from outside (start, `sendEvent`). */
+  /**
+   * The invocation that produced it, or null when it came from outside (start, `sendEvent`) or
+   * is the engine's own end of the run. A `StepFailedEvent` names the attempt that failed.
+   */
   readonly producedBy: string | null;
   /** Whether it was put on the event stream. */
   published: boolean;
@@ -31,7 +34,7 @@ export interface TraceInvocation {
   endedAt: number | null;
   outcome: "running" | "completed" | "failed" | "retrying" | "waiting" | "cancelled";
   error: string | null;
-  /** Ids of the events it returned or sent. */
+  /** Ids of the events it returned or sent, and the `StepFailedEvent` sent for it when it failed. */
   readonly emitted: number[];
 }
 

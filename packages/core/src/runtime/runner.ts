@@ -229,12 +229,10 @@ export class Runner {
         elapsedSeconds: c.elapsedMs / 1000,
         failedAt: new Date(c.failedAt),
       });
-      r.dispatch({
-        type: "addEvent",
-        event: r.#record(failed, null),
-        step: c.handler,
-        recoveries: c.recoveries,
-      });
+      const record = r.#record(failed, null);
+      // The engine sends it on behalf of the failed attempt, so the trace names that attempt.
+      r.#trace?.attributeToLastAttempt(record.id, c.failedStep, c.item.event.id);
+      r.dispatch({ type: "addEvent", event: record, step: c.handler, recoveries: c.recoveries });
     },
     complete: (r, c) => {
       const stop = c.event.value as Event;

@@ -121,6 +121,24 @@ export class TraceRecorder {
     if (row >= 0 && row < this.#events.rows) this.#events.set(row, E_PUBLISHED, 1);
   }
 
+  /**
+   * Names the last invocation of `step` on input `inputEventId` as the producer of event `id`:
+   * a `StepFailedEvent` is the engine's, sent for the attempt that failed (retries of one input
+   * come one after another, so the last one is the one that failed).
+   */
+  attributeToLastAttempt(id: number, step: string, inputEventId: number): void {
+    const row = id - this.#base - 1;
+    const name = this.#nameIds.get(step);
+    if (row < 0 || row >= this.#events.rows || name === undefined) return;
+    const table = this.#invocations;
+    for (let index = table.rows - 1; index >= 0; index--) {
+      if (table.get(index, I_STEP) === name && table.get(index, I_INPUT) === inputEventId) {
+        this.#events.set(row, E_PRODUCER, table.get(index, I_SEQ));
+        return;
+      }
+    }
+  }
+
   /** Records a started invocation; returns its row for {@link ended}. */
   started(
     seq: number,
