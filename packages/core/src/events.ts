@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { EventValidationError } from "./errors.js";
 import { EVENT_DYNAMIC, EVENT_ROLE, EVENT_SCHEMA } from "./internal/symbols.js";
+import { assertZod4Shape } from "./internal/zod-version.js";
 
 /** The JSON form of an event: its `eventType` and its fields. */
 export interface EventJSON {
@@ -137,6 +138,7 @@ export class Event {
     shape: S,
   ): DefinedEvent<TBase, S> {
     const parent = this as unknown as EventStatics & (new (...args: any[]) => Event);
+    assertZod4Shape(parent.name || "Event", shape);
     checkFieldNames(parent.name || "Event", Object.keys(shape));
     const parentSchema = parent[EVENT_SCHEMA];
     const schema = parentSchema ? parentSchema.extend(shape) : z.object(shape);

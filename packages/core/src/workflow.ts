@@ -27,6 +27,7 @@ import { buildGraph, type WorkflowGraph } from "./graph.js";
 import { WorkflowHandler } from "./handler.js";
 import { describeValue, safeText } from "./internal/describe.js";
 import { createRunId } from "./internal/ids.js";
+import { zod3StateProblems } from "./internal/zod-version.js";
 import type { Runtime } from "./runtime/adapter.js";
 import { defaultRuntime } from "./runtime/in-memory.js";
 import { Runner } from "./runtime/runner.js";
@@ -181,6 +182,7 @@ export class Workflow<TStart = Record<string, any>, TResult = any, TState = any>
     this.#validateOnRun = options.validate !== false;
     this.#runtime = options.runtime ?? defaultRuntime;
     this.#stateSchema = options.state ?? cls.state;
+    problems.push(...zod3StateProblems(name, this.#stateSchema));
     this.#logger = guardedLogger(name, options.logger ?? ((line) => console.log(line)));
     this.#trace = options.trace !== false;
     for (const declared of classSteps(new.target as never))
