@@ -39,6 +39,7 @@ export type ValidationCode =
   | "invalidCatchError"
   | "unknownGraphCheck"
   | "unreachable"
+  | "unboundCollect"
   | "deadEnd"
   | "terminalEvent";
 

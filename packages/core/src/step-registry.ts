@@ -20,6 +20,11 @@ export interface StepDeclaration {
   readonly retry: RetryPolicy | undefined;
   readonly catchError: { readonly forSteps: unknown; readonly maxRecoveries: unknown } | null;
   readonly skipGraphChecks: readonly StepGraphCheck[];
+  /** As given; checked by the workflow (`validate.ts`). */
+  readonly acceptEventSubclasses: unknown;
+  readonly fanOut: unknown;
+  readonly collect: unknown;
+  readonly join: unknown;
   /** Called as `fn.call(workflow, event, ctx)`. */
   readonly fn: (this: unknown, event: any, ctx: any) => unknown;
   /** Unknown option names given to the decorator, reported by the workflow. */
@@ -67,7 +72,9 @@ export function classSteps(
   const chain: object[] = [];
   for (let c: object | null = cls; c && c !== Function.prototype; c = Object.getPrototypeOf(c))
     chain.push(c);
-  const byName = new Map<string, StepDeclaration>();
+  // A subclass's step replaces its parents' of the same name; two of one class both stay, for
+  // the workflow to report as a duplicate.
+  let steps: StepDeclaration[] = [];
   for (const c of chain.reverse()) {
     const metadata = Object.hasOwn(c, Symbol.metadata)
       ? (c as MetadataHolder)[Symbol.metadata]
@@ -76,12 +83,10 @@ export function classSteps(
       metadata && Object.hasOwn(metadata, STEP_DEFS)
         ? (metadata[STEP_DEFS] as StepDeclaration[])
         : [];
-    for (const step of [...standard, ...(legacySteps.get(c) ?? [])]) {
-      byName.delete(step.name);
-      byName.set(step.name, step);
-    }
+    const own = [...standard, ...(legacySteps.get(c) ?? [])];
+    const names = new Set(own.map((step) => step.name));
+    steps = [...steps.filter((step) => !names.has(step.name)), ...own];
   }
-  const steps = [...byName.values()];
   cache.set(cls, steps);
   return steps;
 }

@@ -36,6 +36,24 @@ export interface StepOptions<
   name?: string;
   /** Graph checks this step opts out of. */
   skipGraphChecks?: readonly StepGraphCheck[];
+  /** Also receive events whose class extends an accepted class. @default false (exact class) */
+  acceptEventSubclasses?: boolean;
+  /**
+   * The step may return an array of events: they fan out as one collection, which a step with
+   * `collect` receives back as one array once every branch has finished. @default false
+   */
+  fanOut?: boolean;
+  /**
+   * Fan-in: the step runs once per fan-out collection with the `accepts` events its branches
+   * produced, as an array in fan-out order (`[]` when none did). `{ take: n }` runs it on the
+   * n-th event with the first n. The step's first parameter is an array.
+   */
+  collect?: true | { readonly take: number };
+  /**
+   * Join: the step runs once it holds one event of each `accepts` class, receiving them as a
+   * tuple in `accepts` order. The step's first parameter is that tuple.
+   */
+  join?: boolean;
 }
 
 /** Options of `@catchError`. */
@@ -99,6 +117,10 @@ const STEP_OPTION_NAMES = new Set([
   "retry",
   "name",
   "skipGraphChecks",
+  "acceptEventSubclasses",
+  "fanOut",
+  "collect",
+  "join",
 ]);
 const CATCH_OPTION_NAMES = new Set(["forSteps", "maxRecoveries", "emits"]);
 
@@ -135,6 +157,10 @@ export function declareStep(
       ? { forSteps: catchError.forSteps ?? null, maxRecoveries: catchError.maxRecoveries ?? 1 }
       : null,
     skipGraphChecks: options.skipGraphChecks ?? [],
+    acceptEventSubclasses: options.acceptEventSubclasses ?? false,
+    fanOut: options.fanOut ?? false,
+    collect: options.collect ?? null,
+    join: options.join ?? false,
     fn,
     unknownOptions,
   };

@@ -4,7 +4,9 @@
  */
 import type { ValidationProblem } from "./errors.js";
 import { Event, type EventClass, eventRole } from "./events.js";
+import { stepAccepts } from "./compile.js";
 import type { StepDeclaration } from "./step-registry.js";
+import { checkCollectors, checkFlowOptions } from "./validate-flow.js";
 
 /** Graph checks that `skipGraphChecks` may turn off. */
 export type GraphCheckName = "reachability" | "terminalEvent" | "deadEnd";
@@ -53,9 +55,10 @@ export function checkDeclarations(
       problems.push({
         code: "invalidStepOptions",
         steps: [step.name],
-        message: `Unknown option(s) ${quoted(step.unknownOptions)} on ${where}; valid options are \`accepts\`, \`emits\`, \`numWorkers\`, \`retry\`, \`name\`, \`skipGraphChecks\`.`,
+        message: `Unknown option(s) ${quoted(step.unknownOptions)} on ${where}; valid options are \`accepts\`, \`emits\`, \`numWorkers\`, \`retry\`, \`name\`, \`skipGraphChecks\`, \`acceptEventSubclasses\`, \`fanOut\`, \`collect\`, \`join\`.`,
       });
     }
+    problems.push(...checkFlowOptions(step, where));
     const n = step.numWorkers;
     if (typeof n !== "number" || !Number.isInteger(n) || n <= 0) {
       problems.push({
@@ -139,6 +142,15 @@ export function checkDeclarations(
   return problems;
 }
 
+/** Two steps of one workflow share a name. */
+export function duplicateStepProblem(workflowName: string, step: string): ValidationProblem {
+  return {
+    code: "duplicateStep",
+    steps: [step],
+    message: `A step \`${step}\` is already part of ${workflowName}; choose another name.`,
+  };
+}
+
 /** The problem of a workflow with no steps at all. */
 export function noStepsProblem(workflowName: string): ValidationProblem {
   return {
@@ -191,9 +203,14 @@ export function checkWorkflow(
     for (const cls of step.emits) produced.add(cls);
     for (const cls of step.accepts) consumed.add(cls);
   }
+  const subclassing = steps.filter((s) => s.acceptEventSubclasses === true);
+  const producedFor = (cls: EventClass) =>
+    produced.has(cls) ||
+    (subclassing.some((s) => s.accepts.includes(cls)) &&
+      [...produced].some((p) => p.prototype instanceof cls));
   const neverProduced = [...consumed].filter(
     (cls) =>
-      !produced.has(cls) &&
+      !producedFor(cls) &&
       !["inputRequired", "humanResponse", "stop", "stepFailed"].includes(eventRole(cls)),
   );
   if (neverProduced.length > 0) {
@@ -207,6 +224,7 @@ export function checkWorkflow(
     (cls) =>
       cls !== startClass &&
       !consumed.has(cls) &&
+      !subclassing.some((s) => stepAccepts(s, cls)) &&
       !["inputRequired", "humanResponse", "stop"].includes(eventRole(cls)),
   );
   if (neverConsumed.length > 0) {
@@ -218,6 +236,7 @@ export function checkWorkflow(
   }
 
   problems.push(...checkCatchHandlers(steps));
+  problems.push(...checkCollectors(steps));
   if (problems.length > 0) return problems;
 
   const handlers = steps.filter((s) => s.catchError);
@@ -232,7 +251,8 @@ export function checkWorkflow(
     while (grew) {
       grew = false;
       for (const step of steps) {
-        if (reachable.has(step) || !step.accepts.some((c) => reachableEvents.has(c))) continue;
+        if (reachable.has(step) || ![...reachableEvents].some((c) => stepAccepts(step, c)))
+          continue;
         reachable.add(step);
         for (const cls of step.emits) reachableEvents.add(cls);
         grew = true;
@@ -262,7 +282,7 @@ export function checkWorkflow(
         if (reaches.has(step)) continue;
         const ok = step.emits.some(
           (cls) =>
-            goal(cls) || steps.some((other) => reaches.has(other) && other.accepts.includes(cls)),
+            goal(cls) || steps.some((other) => reaches.has(other) && stepAccepts(other, cls)),
         );
         if (ok) {
           reaches.add(step);

@@ -12,7 +12,8 @@ import {
   runnerOf,
   setSpecResolver,
 } from "./context.js";
-import type { RunConfig, StepConfig } from "./control-loop/run-state.js";
+import { addRoutes, compileRunConfig } from "./compile.js";
+import type { RunConfig } from "./control-loop/run-state.js";
 import { initialRunState } from "./control-loop/run-state.js";
 import {
   errorText,
@@ -45,6 +46,7 @@ import {
   checkDeclarations,
   checkWorkflow,
   type GraphCheckName,
+  duplicateStepProblem,
   inferStartStop,
   noStepsProblem,
 } from "./validate.js";
@@ -185,8 +187,10 @@ export class Workflow<TStart = Record<string, any>, TResult = any, TState = any>
     problems.push(...zod3StateProblems(name, this.#stateSchema));
     this.#logger = guardedLogger(name, options.logger ?? ((line) => console.log(line)));
     this.#trace = options.trace !== false;
-    for (const declared of classSteps(new.target as never))
+    for (const declared of classSteps(new.target as never)) {
+      if (this.#steps.has(declared.name)) problems.push(duplicateStepProblem(name, declared.name));
       this.#steps.set(declared.name, declared);
+    }
     problems.push(...checkDeclarations(name, [...this.#steps.values()], this.#skipGraphChecks));
     if (problems.length > 0) throw new WorkflowValidationError(name, problems);
     compiled.set(this, () => this.#compile(false));
@@ -206,11 +210,7 @@ export class Workflow<TStart = Record<string, any>, TResult = any, TState = any>
   ): this {
     if (this.#steps.has(name)) {
       throw new WorkflowValidationError(this.workflowName, [
-        {
-          code: "duplicateStep",
-          steps: [name],
-          message: `A step \`${name}\` is already part of ${this.workflowName}; choose another name.`,
-        },
+        duplicateStepProblem(this.workflowName, name),
       ]);
     }
     if (typeof fn !== "function") {
@@ -404,13 +404,8 @@ export class Workflow<TStart = Record<string, any>, TResult = any, TState = any>
     if (steps.length === 0) problems.push(noStepsProblem(this.workflowName));
     if (problems.length > 0) throw new WorkflowValidationError(this.workflowName, problems);
     const { startClasses, stopClasses } = inferStartStop(steps);
-    const stepConfigs: Record<string, StepConfig> = {};
-    const routes: Record<string, string[]> = {};
     const infos = new Map<string, StepInfo>();
     for (const declared of steps) {
-      const maxRecoveries = declared.catchError ? Number(declared.catchError.maxRecoveries) : null;
-      stepConfigs[declared.name] = { numWorkers: Number(declared.numWorkers), maxRecoveries };
-      for (const cls of declared.accepts) (routes[cls.eventType] ??= []).push(declared.name);
       infos.set(declared.name, {
         name: declared.name,
         fn: declared.fn,
@@ -418,9 +413,12 @@ export class Workflow<TStart = Record<string, any>, TResult = any, TState = any>
         takesContext: declared.fn.length !== 1,
         accepts: declared.accepts,
         acceptsTypes: new Set(declared.accepts.map((c) => c.eventType)),
+        acceptSubclasses: declared.acceptEventSubclasses === true,
+        fanOut: declared.fanOut === true,
       });
     }
-    const config: RunConfig = { steps: stepConfigs, routes, catchOwners: catchOwners(steps) };
+    const config: RunConfig = { ...compileRunConfig(steps), catchOwners: catchOwners(steps) };
+    const subclassing = steps.some((declared) => declared.acceptEventSubclasses === true);
     this.#spec = {
       workflow: this,
       name: this.workflowName,
@@ -433,6 +431,7 @@ export class Workflow<TStart = Record<string, any>, TResult = any, TState = any>
       log: this.verbose ? this.#logger : null,
       stateSchema: this.#stateSchema,
       trace: this.#trace,
+      ensureRoute: subclassing ? (cls) => addRoutes(config, steps, cls) : null,
     };
     return this.#spec;
   }

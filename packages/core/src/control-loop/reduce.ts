@@ -3,9 +3,19 @@
  * the commands to perform. It never awaits, reads a clock, starts a timer or calls user code;
  * time comes in as `now` (ms). See ARCHITECTURE.md beside this file.
  */
+import { adjust, fanOut, gather, join, stuckCollections } from "./collections.js";
 import type { Command } from "./commands.js";
+import { enqueue, fill, newItem, returnTaken } from "./queues.js";
 import { activeSteps, type RunState, type StepRunState, type Waiter } from "./run-state.js";
-import type { ErrorInfo, EventRecord, Recoveries, StepOutcome, Tick, WorkItem } from "./ticks.js";
+import type {
+  ErrorInfo,
+  EventRecord,
+  Recoveries,
+  Scope,
+  StepOutcome,
+  Tick,
+  WorkItem,
+} from "./ticks.js";
 
 /** The result of one tick: the state (updated in place) and the commands to perform, in order. */
 export interface Transition {
@@ -38,7 +48,10 @@ export function reduceInto(state: RunState, tick: Tick, now: number, commands: C
     case "addEvent":
       if (state.status === "running") {
         noteEvent(state, tick.event);
-        route(state, tick.event, tick.step, tick.recoveries, now, commands);
+        const scope = tick.scope ?? null;
+        const made = route(state, tick.event, tick.step, tick.recoveries, scope, now, commands);
+        // A recovery takes the failed item's place in its fan-out.
+        if (scope && state.status === "running") adjust(state, scope, made - 1, now, commands);
       }
       break;
     case "stepResult":
@@ -75,6 +88,16 @@ export function reduceInto(state: RunState, tick: Tick, now: number, commands: C
       break;
     case "idleCheck":
       state.idleCheckPending = false;
+      if (isQuiet(state)) {
+        const stuck = stuckCollections(state);
+        if (stuck) {
+          const error = { name: "WorkflowRuntimeError", message: stuck.message };
+          finish(state, commands);
+          state.status = "failed";
+          commands.push({ type: "fail", step: stuck.step, error, attempts: 0, elapsedMs: 0 });
+          return;
+        }
+      }
       if (isQuiet(state) && !state.idleNotified) {
         state.idleNotified = true;
         commands.push({ type: "idle" });
@@ -122,7 +145,7 @@ function start(
   state.startedAt = now;
   armRunTimeout(state, timeoutMs, now, commands);
   noteEvent(state, event);
-  route(state, event, null, null, now, commands);
+  route(state, event, null, null, null, now, commands);
 }
 
 function armRunTimeout(
@@ -167,44 +190,51 @@ function resume(state: RunState, timeoutMs: number | null, now: number, commands
   for (const name of Object.keys(state.steps)) fill(state, name, now, commands);
 }
 
-function newItem(event: EventRecord, recoveries: Recoveries | null): WorkItem {
-  return {
-    event,
-    attempts: 0,
-    firstAttemptAt: null,
-    lastError: null,
-    lastFailedAt: null,
-    recoveries,
-  };
-}
-
+/**
+ * Delivers an event to every step that accepts it (or to `target`), to the waiters it resolves,
+ * to `collect` and `join` steps' buffers. Returns how many work items it started (for the count
+ * of the fan-out collection the event belongs to).
+ */
 function route(
   state: RunState,
   event: EventRecord,
   target: string | null,
   recoveries: Recoveries | null,
+  scope: Scope | null,
   now: number,
   commands: Command[],
-): void {
+): number {
   if (event.role === "stop") {
     finish(state, commands);
     state.status = "completed";
     commands.push({ type: "complete", event });
-    return;
+    return 0;
   }
   let resolvedSteps: Set<string> | null = null;
   if (state.waiting > 0) resolvedSteps = resolveWaiters(state, event, target, now, commands);
   const steps = target !== null ? [target] : state.config.routes[event.type];
   let delivered = resolvedSteps !== null && resolvedSteps.size > 0;
+  let made = 0;
   if (steps) {
     for (const name of steps) {
       if (resolvedSteps?.has(name)) continue;
-      enqueue(state, name, newItem(event, recoveries), now, commands);
+      const config = state.config.steps[name];
+      if (config?.collect) {
+        if (gather(state, name, event, scope, now, commands)) delivered = true;
+        continue;
+      }
       delivered = true;
+      if (config?.join) {
+        if (join(state, name, config.join, event, recoveries, scope, now, commands)) made++;
+        continue;
+      }
+      enqueue(state, name, newItem(event, recoveries, scope), now, commands);
+      made++;
     }
   }
   if (event.role === "inputRequired") commands.push({ type: "publish", event });
   else if (!delivered) commands.push({ type: "unhandled", event, step: target });
+  return made;
 }
 
 function matches(waiter: Waiter, event: EventRecord): boolean {
@@ -244,89 +274,6 @@ function resolveWaiters(
   return resolved;
 }
 
-function enqueue(
-  state: RunState,
-  name: string,
-  item: WorkItem,
-  now: number,
-  commands: Command[],
-): void {
-  const step = state.steps[name] as StepRunState;
-  const workerId = freeWorker(state, name, step);
-  if (workerId === -1 || step.queue.length > step.queueHead) {
-    step.queue.push(item);
-    state.queued++;
-    commands.push({ type: "enqueued", step: name, item });
-    if (workerId !== -1) fill(state, name, now, commands);
-    return;
-  }
-  startWorker(state, name, step, workerId, item, now, commands);
-}
-
-function freeWorker(state: RunState, name: string, step: StepRunState): number {
-  const limit = state.config.steps[name]?.numWorkers ?? 1;
-  const workers = step.workers;
-  for (let id = 0; id < limit; id++) {
-    if (!workers[id]) return id;
-  }
-  return -1;
-}
-
-function startWorker(
-  state: RunState,
-  name: string,
-  step: StepRunState,
-  workerId: number,
-  item: WorkItem,
-  now: number,
-  commands: Command[],
-): void {
-  if (item.firstAttemptAt === null) item.firstAttemptAt = now;
-  const invocation = ++state.lastInvocation;
-  step.workers[workerId] = { item, invocation, taken: null };
-  state.active++;
-  commands.push({ type: "runWorker", step: name, workerId, item, invocation });
-}
-
-/** Starts queued items while the step has free workers. */
-function fill(state: RunState, name: string, now: number, commands: Command[]): void {
-  const step = state.steps[name] as StepRunState;
-  while (step.queue.length > step.queueHead && state.status === "running") {
-    const workerId = freeWorker(state, name, step);
-    if (workerId === -1) return;
-    startWorker(state, name, step, workerId, dequeue(step), now, commands);
-    state.queued--;
-  }
-}
-
-/** Takes the queue's head in O(1); the taken prefix is dropped once it is half the array. */
-function dequeue(step: StepRunState): WorkItem {
-  const item = step.queue[step.queueHead] as WorkItem;
-  step.queueHead++;
-  if (step.queueHead === step.queue.length) {
-    step.queue = [];
-    step.queueHead = 0;
-  } else if (step.queueHead >= 64 && step.queueHead * 2 >= step.queue.length) {
-    step.queue = step.queue.slice(step.queueHead);
-    step.queueHead = 0;
-  }
-  return item;
-}
-
-function returnTaken(
-  step: StepRunState,
-  taken: Record<string, Record<string, EventRecord[]>> | null,
-): void {
-  if (!taken) return;
-  for (const [bufferId, byType] of Object.entries(taken)) {
-    const buffer = (step.collected[bufferId] ??= {});
-    for (const [type, events] of Object.entries(byType)) {
-      const existing = buffer[type];
-      buffer[type] = existing ? events.concat(existing) : events;
-    }
-  }
-}
-
 function stepResult(
   state: RunState,
   name: string,
@@ -346,12 +293,23 @@ function stepResult(
   if (willRetry) returnTaken(step, worker.taken);
   if (step.waiters.length > 0) dropWaitersOf(state, step, item, willRetry);
 
+  const scope = item.scope ?? null;
   switch (outcome.kind) {
-    case "event":
+    case "event": {
       noteEvent(state, outcome.event);
-      route(state, outcome.event, null, item.recoveries, now, commands);
+      const made = route(state, outcome.event, null, item.recoveries, scope, now, commands);
+      if (scope && state.status === "running") adjust(state, scope, made - 1, now, commands);
       break;
+    }
+    case "events": {
+      for (const event of outcome.events) noteEvent(state, event);
+      const deliver = (event: EventRecord, recoveries: Recoveries | null, at: Scope | null) =>
+        route(state, event, null, recoveries, at, now, commands);
+      fanOut(state, name, item, outcome.events, deliver, now, commands);
+      break;
+    }
     case "none":
+      if (scope) adjust(state, scope, -1, now, commands);
       break;
     case "failed":
       failed(state, name, item, outcome.error, outcome.retryDelayMs, now, commands);
@@ -430,7 +388,9 @@ function finish(state: RunState, commands: Command[]): void {
     step.workers = [];
     step.collected = {};
     step.waiters = [];
+    step.joined = [];
   }
+  state.streams = {};
   state.active = 0;
   state.queued = 0;
   state.retriesPending = 0;

@@ -1,5 +1,5 @@
 /** The state of one run: plain JSON data (event values aside), owned and updated by `reduce`. */
-import type { EventRecord, TimedTick, WorkItem } from "./ticks.js";
+import type { EventRecord, Recoveries, Scope, TimedTick, WorkItem } from "./ticks.js";
 
 /** Where a run is in its life. */
 export type RunStatus = "idle" | "running" | "completed" | "failed" | "cancelled" | "timedOut";
@@ -9,6 +9,15 @@ export interface StepConfig {
   readonly numWorkers: number;
   /** Set on `@catchError` handlers. */
   readonly maxRecoveries: number | null;
+  /**
+   * How the step takes its input: one event (absent), the events of a fan-out collection
+   * (`collect`, with `take` = fire on the n-th, null = when the collection closes), or one
+   * event of each of `accepts` (`join`, in that order).
+   */
+  readonly collect?: { readonly take: number | null };
+  readonly join?: readonly string[];
+  /** A step that may return an array of events (a fan-out). */
+  readonly fanOut?: boolean;
 }
 
 /** The static shape of a workflow, as the loop sees it. Derived once from the step table. */
@@ -18,6 +27,8 @@ export interface RunConfig {
   readonly routes: Readonly<Record<string, readonly string[]>>;
   /** For each step, the `@catchError` handler that owns its failures, if any. */
   readonly catchOwners: Readonly<Record<string, string>>;
+  /** For each `fanOut` step, the `collect` steps its collections are gathered by. */
+  readonly bindings: Readonly<Record<string, readonly string[]>>;
 }
 
 /** A worker busy with one item. */
@@ -54,6 +65,37 @@ export interface StepRunState {
   /** `collectEvents` buffers by buffer id. */
   collected: Record<string, CollectBuffer>;
   waiters: Waiter[];
+  /** A `join` step's events waiting for a full set, in arrival order. */
+  joined: JoinEntry[];
+}
+
+/** An event held by a `join` step, with what the item it would start needs. */
+export interface JoinEntry {
+  readonly event: EventRecord;
+  readonly recoveries: Recoveries | null;
+  readonly scope: Scope | null;
+}
+
+/** What one `collect` step has gathered of one collection. */
+export interface Gathered {
+  /** Each event with the index of the fanned-out event it descends from. */
+  readonly events: { readonly index: number; readonly event: EventRecord }[];
+  released: boolean;
+}
+
+/** One open fan-out collection. */
+export interface StreamState {
+  /** The `fanOut` step that opened it. */
+  readonly source: string;
+  /** The scope of the item that fanned out (where the gathered events continue). */
+  readonly scope: Scope | null;
+  /** The event that item ran with, and its recovery counts. */
+  readonly origin: EventRecord;
+  readonly recoveries: Recoveries | null;
+  /** Work items of the collection that have not finished. It closes at 0. */
+  open: number;
+  /** By `collect` step. */
+  readonly gathered: Record<string, Gathered>;
 }
 
 /** A pending timer: what it delivers and when. */
@@ -74,6 +116,9 @@ export interface RunState {
   lastTimer: number;
   steps: Record<string, StepRunState>;
   timers: Record<string, TimerState>;
+  /** Open fan-out collections by id. */
+  streams: Record<string, StreamState>;
+  lastStream: number;
   /** Busy workers over all steps. */
   active: number;
   /** Queued items over all steps. */
@@ -90,7 +135,14 @@ export interface RunState {
 export function initialRunState(config: RunConfig): RunState {
   const steps: Record<string, StepRunState> = {};
   for (const name of Object.keys(config.steps)) {
-    steps[name] = { queue: [], queueHead: 0, workers: [], collected: {}, waiters: [] };
+    steps[name] = {
+      queue: [],
+      queueHead: 0,
+      workers: [],
+      collected: {},
+      waiters: [],
+      joined: [],
+    };
   }
   return {
     version: 1,
@@ -102,6 +154,8 @@ export function initialRunState(config: RunConfig): RunState {
     lastTimer: 0,
     steps,
     timers: {},
+    streams: {},
+    lastStream: 0,
     active: 0,
     queued: 0,
     retriesPending: 0,

@@ -27,6 +27,12 @@ export interface ErrorInfo {
 export type Recoveries = Readonly<Record<string, number>>;
 
 /**
+ * Where a work item sits in nested fan-outs: one entry per open collection, outermost first,
+ * with the index of the fanned-out event it descends from. Null outside any fan-out.
+ */
+export type Scope = readonly { readonly stream: string; readonly index: number }[];
+
+/**
  * One event waiting for (or being processed by) a step, with its retry bookkeeping. Owned by the
  * run state: the reducer updates it in place.
  */
@@ -41,11 +47,17 @@ export interface WorkItem {
   recoveries: Recoveries | null;
   /** Set when the item runs again after a resume or a wait (a retry shows in `attempts`). */
   rerun?: boolean;
+  /** The fan-outs it belongs to; absent outside any. */
+  scope?: Scope;
+  /** For a `collect` or `join` step: the events it runs with (its `event` is the last of them). */
+  batch?: EventRecord[];
 }
 
 /** What a step invocation ended with. */
 export type StepOutcome =
   | { readonly kind: "event"; readonly event: EventRecord }
+  /** A `fanOut` step returned an array: one collection, possibly empty. */
+  | { readonly kind: "events"; readonly events: readonly EventRecord[] }
   | { readonly kind: "none" }
   | {
       readonly kind: "failed";
@@ -74,6 +86,8 @@ export type Tick =
       /** Deliver only to this step (already checked to exist and accept it). */
       readonly step: string | null;
       readonly recoveries: Recoveries | null;
+      /** Set for a recovery (`StepFailedEvent`): the failed item's place in its fan-outs. */
+      readonly scope?: Scope | null;
     }
   /** A worker finished. */
   | {

@@ -232,7 +232,13 @@ export class Runner {
       const record = r.#record(failed, null);
       // The engine sends it on behalf of the failed attempt, so the trace names that attempt.
       r.#trace?.attributeToLastAttempt(record.id, c.failedStep, c.item.event.id);
-      r.dispatch({ type: "addEvent", event: record, step: c.handler, recoveries: c.recoveries });
+      r.dispatch({
+        type: "addEvent",
+        event: record,
+        step: c.handler,
+        recoveries: c.recoveries,
+        scope: c.item.scope ?? null,
+      });
     },
     complete: (r, c) => {
       const stop = c.event.value as Event;
@@ -421,7 +427,9 @@ export class Runner {
   // --- events -------------------------------------------------------------------------------
 
   #record(event: Event, producer: Invocation | null): EventRecord {
-    const info = classInfo(event.constructor as EventClass);
+    const cls = event.constructor as EventClass;
+    const info = classInfo(cls);
+    this.spec.ensureRoute?.(cls);
     const id = ++this.#eventId;
     this.#trace?.event(info.type, this.#now, producer ? producer.seq : 0);
     return { id, type: info.type, role: info.role, value: event };
@@ -491,7 +499,11 @@ export class Runner {
         `Step \`${step}\` does not exist in ${this.spec.name}. Known steps: ${known}.`,
       );
     }
-    if (!info.acceptsTypes.has(type)) {
+    const receives =
+      info.acceptsTypes.has(type) ||
+      (info.acceptSubclasses &&
+        info.accepts.some((accepted) => event instanceof (accepted as unknown as typeof Event)));
+    if (!receives) {
       const accepted = [...info.acceptsTypes].map((s) => `\`${s}\``).join(", ");
       throw new WorkflowRuntimeError(
         `Step \`${step}\` does not accept event of type \`${type}\`; it accepts ${accepted}.`,
@@ -576,7 +588,7 @@ export class Runner {
     try {
       output = info.fn.call(
         this.spec.workflow,
-        item.event.value,
+        item.batch ? item.batch.map((record) => record.value) : item.event.value,
         info.takesContext ? this.#stepContext(this, invocation) : undefined,
       );
     } catch (error) {
@@ -615,6 +627,7 @@ export class Runner {
     let outcome: StepOutcome;
     if (value === undefined || value === null) outcome = NO_EVENT;
     else if (isEvent(value)) outcome = { kind: "event", event: this.#record(value, invocation) };
+    else if (Array.isArray(value)) outcome = this.#fannedOut(invocation, value);
     else {
       const error = new WorkflowRuntimeError(
         `Step \`${invocation.info.name}\` returned ${describeValue(value)} instead of an Event instance. Return an event (or null to emit nothing).`,
@@ -622,6 +635,26 @@ export class Runner {
       outcome = this.#failure(invocation, error);
     }
     this.#finishInvocation(invocation, outcome);
+  }
+
+  /** A step returned an array: a fan-out when the step declares one, else a failure. */
+  #fannedOut(invocation: Invocation, values: readonly unknown[]): StepOutcome {
+    const name = invocation.info.name;
+    if (!invocation.info.fanOut) {
+      const error = new WorkflowRuntimeError(
+        `Step \`${name}\` returned an array instead of an Event instance. To fan the events out as one collection, declare the step with \`fanOut: true\`; otherwise return one event (or null).`,
+      );
+      return this.#failure(invocation, error);
+    }
+    const stray = values.findIndex((value) => !isEvent(value));
+    if (stray !== -1) {
+      const error = new WorkflowRuntimeError(
+        `Step \`${name}\` returned an array whose item ${stray} is ${describeValue(values[stray])}, not an Event instance. A fan-out returns an array of events.`,
+      );
+      return this.#failure(invocation, error);
+    }
+    const events = values.map((value) => this.#record(value as Event, invocation));
+    return { kind: "events", events };
   }
 
   #stepThrew(invocation: Invocation, thrown: unknown): void {
@@ -693,6 +726,8 @@ export class Runner {
     if (log) {
       const prefix = `[${name}:${invocation.workerId}]`;
       if (outcome.kind === "event") log(`${prefix} complete with ${outcome.event.type}`);
+      else if (outcome.kind === "events")
+        log(`${prefix} complete, fanning out ${outcome.events.length} event(s)`);
       else if (outcome.kind === "none") log(`${prefix} complete with no event`);
       else if (outcome.retryDelayMs !== null)
         log(
@@ -772,6 +807,9 @@ function retryDelay(seconds: unknown, step: string, error: Error): number | null
 
 function errorValue(info: { name: string; message: string; value?: unknown }): Error {
   if (info.value instanceof Error) return info.value;
+  // The loop's own failures (a fan-out that can never complete) arrive as data.
+  if (info.value === undefined && info.name === "WorkflowRuntimeError")
+    return new WorkflowRuntimeError(info.message);
   const error = new Error(info.message);
   error.name = info.name;
   return error;

@@ -17,6 +17,10 @@ export interface StepInfo {
   readonly takesContext: boolean;
   readonly accepts: readonly EventClass[];
   readonly acceptsTypes: ReadonlySet<string>;
+  /** Also receives subclasses of what it accepts. */
+  readonly acceptSubclasses: boolean;
+  /** May return an array of events (a fan-out). */
+  readonly fanOut: boolean;
 }
 
 /** A workflow, compiled for running. */
@@ -36,4 +40,9 @@ export interface WorkflowSpec {
   readonly stateSchema: z.ZodType | undefined;
   /** Whether runs record a trace for `handler.trace()`. */
   readonly trace: boolean;
+  /**
+   * Adds the route of an event class seen for the first time (its subclass-accepting steps);
+   * null when no step accepts subclasses, so routes are complete from the start.
+   */
+  readonly ensureRoute: ((cls: EventClass) => void) | null;
 }
