@@ -3,6 +3,7 @@
  * and ways to send events into it or cancel it.
  */
 import type { Context } from "./context.js";
+import { WorkflowRuntimeError } from "./errors.js";
 import type { Event } from "./events.js";
 import type { Runner } from "./runtime/runner.js";
 import type { RunTrace } from "./trace.js";
@@ -54,6 +55,13 @@ export class WorkflowHandler<TResult = any> implements Promise<TResult> {
    * @throws {@link WorkflowRuntimeError} on a second call.
    */
   streamEvents(options: StreamEventsOptions = {}): AsyncIterable<Event> {
+    for (const key of Object.keys(options ?? {})) {
+      if (key !== "includeInternal") {
+        throw new WorkflowRuntimeError(
+          `Unknown option \`${key}\` of \`streamEvents()\`. The valid option is: includeInternal.`,
+        );
+      }
+    }
     return this.#runner.stream.consume(options.includeInternal === true);
   }
 

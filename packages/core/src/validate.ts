@@ -2,9 +2,10 @@
  * Workflow checks, in the Python library's order: declarations and start/stop inference (cheap,
  * run by the constructor), then the graph checks (run by `validate()` and the first `run()`).
  */
+
+import { stepAccepts } from "./compile.js";
 import type { ValidationProblem } from "./errors.js";
 import { Event, type EventClass, eventRole } from "./events.js";
-import { stepAccepts } from "./compile.js";
 import type { StepDeclaration } from "./step-registry.js";
 import { checkCollectors, checkFlowOptions } from "./validate-flow.js";
 

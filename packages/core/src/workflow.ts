@@ -3,6 +3,7 @@
  * decorate methods with `@step`, or add function steps with `addStep`; then `run()` it.
  */
 import type { z } from "zod";
+import { addRoutes, compileRunConfig } from "./compile.js";
 import {
   attachRun,
   Context,
@@ -12,7 +13,6 @@ import {
   runnerOf,
   setSpecResolver,
 } from "./context.js";
-import { addRoutes, compileRunConfig } from "./compile.js";
 import type { RunConfig } from "./control-loop/run-state.js";
 import { initialRunState } from "./control-loop/run-state.js";
 import {
@@ -45,8 +45,8 @@ import {
   catchOwners,
   checkDeclarations,
   checkWorkflow,
-  type GraphCheckName,
   duplicateStepProblem,
+  type GraphCheckName,
   inferStartStop,
   noStepsProblem,
 } from "./validate.js";
@@ -415,6 +415,7 @@ export class Workflow<TStart = Record<string, any>, TResult = any, TState = any>
         acceptsTypes: new Set(declared.accepts.map((c) => c.eventType)),
         acceptSubclasses: declared.acceptEventSubclasses === true,
         fanOut: declared.fanOut === true,
+        declaresEmits: declared.emits.length > 0,
       });
     }
     const config: RunConfig = { ...compileRunConfig(steps), catchOwners: catchOwners(steps) };

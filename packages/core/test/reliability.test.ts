@@ -487,3 +487,56 @@ describe("smaller misuses", () => {
     );
   });
 });
+
+describe("a run that goes quiet", () => {
+  it("says at once in verbose output what it waits for", async () => {
+    const lines: string[] = [];
+    const wf = new Workflow({ verbose: true, logger: (line) => lines.push(line), timeout: null });
+    wf.addStep("ask", { accepts: StartEvent, emits: StopEvent }, async (_e, ctx: Ctx) => {
+      await ctx.waitForEvent(Answer);
+      return new StopEvent({});
+    });
+    const handler = wf.run();
+    await sleep(10);
+    assert.ok(
+      lines.some((l) =>
+        /^\[idle\] .*waiting for an event from outside: Answer \(step `ask`\)/.test(l),
+      ),
+      lines.join("\n"),
+    );
+    await handler.cancel();
+  });
+
+  it("times out naming the step that returned nothing, not advising a longer timeout alone", async () => {
+    const wf = new Workflow({ timeout: 0.05 });
+    wf.addStep("first", { accepts: StartEvent, emits: Ping }, async () => {
+      // forgot to return new Ping(...)
+    });
+    wf.addStep("second", { accepts: Ping, emits: StopEvent }, () => new StopEvent({}));
+    await assert.rejects(wf.run(), (error: unknown) => {
+      assert.ok(error instanceof WorkflowTimeoutError);
+      assert.match(
+        error.message,
+        /No steps active: nothing can move the run: step `first` returned no event although it declares `emits`/,
+      );
+      return true;
+    });
+  });
+
+  it("times out naming the event a waiting step waits for", async () => {
+    const wf = new Workflow({ timeout: 0.05 });
+    wf.addStep("ask", { accepts: StartEvent, emits: StopEvent }, async (_e, ctx: Ctx) => {
+      await ctx.waitForEvent(Answer, { timeout: null });
+      return new StopEvent({});
+    });
+    await assert.rejects(wf.run(), /waiting for an event from outside: Answer \(step `ask`\)/);
+  });
+
+  it("streamEvents refuses an unknown option", () => {
+    const handler = new FlowA().run();
+    assert.throws(
+      () => handler.streamEvents({ includeInternals: true } as never),
+      /Unknown option `includeInternals` of `streamEvents\(\)`/,
+    );
+  });
+});

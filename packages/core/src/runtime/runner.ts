@@ -37,11 +37,12 @@ import {
   WorkflowTimedOutEvent,
 } from "../events.js";
 import { createDeferred } from "../internal/deferred.js";
-import { describeValue, safeText } from "../internal/describe.js";
+import { describeValue } from "../internal/describe.js";
 import { retrySeed } from "../retry.js";
 import type { RunTrace } from "../trace.js";
 import type { RunAdapter } from "./adapter.js";
 import type { Clock } from "./clock.js";
+import { describeIdle } from "./idle-report.js";
 import type { StepInfo, WorkflowSpec } from "./spec.js";
 import { TraceRecorder } from "./trace-recorder.js";
 
@@ -183,6 +184,8 @@ export class Runner {
   #abort: AbortController | null = null;
   #collectAnswer: Readonly<Record<string, readonly EventRecord[]>> | null = null;
   readonly #spareCommands: Command[][] = [];
+  /** Steps whose latest invocation returned no event although they declare `emits`. */
+  #silent: Set<string> | null = null;
 
   /** How each command is performed: one shared table, so a run allocates no handlers. */
   static readonly #handlers: RunnerCommandHandlers = {
@@ -200,7 +203,10 @@ export class Runner {
         createEventUnchecked(UnhandledEvent, { eventType: c.event.type, stepName: c.step, idle }),
       );
     },
-    idle: (r) => r.#internal(createEventUnchecked(WorkflowIdleEvent, {})),
+    idle: (r) => {
+      r.spec.log?.(`[idle] nothing is running or queued; ${describeIdle(r.#state, r.#silent)}.`);
+      r.#internal(createEventUnchecked(WorkflowIdleEvent, {}));
+    },
     scheduleIdleCheck: (r) => {
       globalThis.setTimeout(() => r.dispatch({ type: "idleCheck" }), 0);
     },
@@ -259,12 +265,12 @@ export class Runner {
     },
     timedOut: (r, c) => {
       const timeout = c.timeoutMs === null ? null : c.timeoutMs / 1000;
-      const active =
-        c.activeSteps.length > 0
-          ? `Currently active steps: ${c.activeSteps.join(", ")}`
-          : "No steps active";
+      const quiet = r.#state.active === 0 && r.#state.queued === 0 && r.#state.retriesPending === 0;
+      const advice = quiet
+        ? `No steps active: ${describeIdle(r.#state, r.#silent)}, or raise the workflow's \`timeout\` (seconds) if that takes longer.`
+        : `Currently active steps: ${c.activeSteps.length > 0 ? c.activeSteps.join(", ") : "none (work is queued or waiting to retry)"}. Raise the workflow's \`timeout\` (seconds), or pass \`timeout: null\` for none.`;
       const error = new WorkflowTimeoutError(
-        `Operation timed out after ${timeout} seconds. ${active}. Raise the workflow's \`timeout\` (seconds), or pass \`timeout: null\` for none.`,
+        `Operation timed out after ${timeout} seconds. ${advice}`,
         timeout,
         c.activeSteps,
       );
@@ -620,14 +626,21 @@ export class Runner {
   }
 
   #stepReturned(invocation: Invocation, value: unknown): void {
-    if (invocation.parked) return this.#settledAfterWait(invocation, "returned");
+    if (invocation.parked) {
+      this.#settledAfterWait(invocation, "returned");
+      return;
+    }
     if (invocation.done || this.#ended) return;
     invocation.done = true;
     this.#now = this.#clock.now();
     let outcome: StepOutcome;
-    if (value === undefined || value === null) outcome = NO_EVENT;
-    else if (isEvent(value)) outcome = { kind: "event", event: this.#record(value, invocation) };
-    else if (Array.isArray(value)) outcome = this.#fannedOut(invocation, value);
+    if (value === undefined || value === null) {
+      outcome = NO_EVENT;
+      if (invocation.info.declaresEmits) (this.#silent ??= new Set()).add(invocation.info.name);
+    } else if (isEvent(value)) {
+      this.#silent?.delete(invocation.info.name);
+      outcome = { kind: "event", event: this.#record(value, invocation) };
+    } else if (Array.isArray(value)) outcome = this.#fannedOut(invocation, value);
     else {
       const error = new WorkflowRuntimeError(
         `Step \`${invocation.info.name}\` returned ${describeValue(value)} instead of an Event instance. Return an event (or null to emit nothing).`,
@@ -658,7 +671,10 @@ export class Runner {
   }
 
   #stepThrew(invocation: Invocation, thrown: unknown): void {
-    if (invocation.parked) return this.#settledAfterWait(invocation, "threw");
+    if (invocation.parked) {
+      this.#settledAfterWait(invocation, "threw");
+      return;
+    }
     if (invocation.done || this.#ended) return;
     invocation.done = true;
     this.#now = this.#clock.now();

@@ -21,6 +21,8 @@ export interface StepInfo {
   readonly acceptSubclasses: boolean;
   /** May return an array of events (a fan-out). */
   readonly fanOut: boolean;
+  /** Whether it declares `emits` (so returning nothing may be a forgotten `return`). */
+  readonly declaresEmits: boolean;
 }
 
 /** A workflow, compiled for running. */
