@@ -16,13 +16,10 @@ import {
   FlakyWorkflow,
   RAGWorkflow,
 } from "./fixtures/workflows.js";
+import { nodeIds } from "./html.js";
 
 const workDir = mkdtempSync(join(tmpdir(), "stepwise-execution-"));
 after(() => rmSync(workDir, { recursive: true, force: true }));
-
-function nodeIds(html: string): string[] {
-  return [...html.matchAll(/<g class="sw-node [^"]*" data-id="([^"]+)"/g)].map((m) => m[1]!);
-}
 
 /** Runs the RAG workflow to its end. The handler is wrapped: returning a thenable would await it. */
 async function finishedRag() {

@@ -17,29 +17,7 @@ import {
 } from "@stepwise/core";
 import { drawAllPossibleFlows, renderFlowsHtml, truncateLabel } from "@stepwise/draw";
 import { ApprovalWorkflow, RAGWorkflow } from "./fixtures/workflows.js";
-
-/** The JSON data block of a drawing page: sizes and the details of every node. */
-function pageData(html: string): {
-  width: number;
-  height: number;
-  details: Record<
-    string,
-    {
-      title: string;
-      kind: string;
-      rows: [string, string][];
-      fields?: { name: string; type: string }[];
-    }
-  >;
-} {
-  const match = /<script type="application\/json" id="sw-data">(.*?)<\/script>/s.exec(html);
-  assert.ok(match, "the page has a data block");
-  return JSON.parse(match[1]!);
-}
-
-function nodeIds(html: string): string[] {
-  return [...html.matchAll(/<g class="sw-node [^"]*" data-id="([^"]+)"/g)].map((m) => m[1]!);
-}
+import { nodeIds, pageData } from "./html.js";
 
 const workDir = mkdtempSync(join(tmpdir(), "stepwise-draw-"));
 after(() => rmSync(workDir, { recursive: true, force: true }));

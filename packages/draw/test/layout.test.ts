@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { type FlowGraph, renderFlowsHtml } from "@stepwise/draw";
+import { placedBoxes } from "./html.js";
 
 /** A fan-out / fan-in graph given as data, as a server would send it. */
 function fanGraph(width: number): FlowGraph {
@@ -40,22 +41,6 @@ function fanGraph(width: number): FlowGraph {
     edges.push({ from: `event:Part${i}Event`, to: "step:join" });
   }
   return { name: "FanWorkflow", nodes, edges };
-}
-
-type Box = { id: string; x: number; y: number; width: number; height: number };
-
-function placedBoxes(html: string): Box[] {
-  return [
-    ...html.matchAll(
-      /data-id="([^"]+)" transform="translate\(([\d.]+) ([\d.]+)\)"[^>]*><title>[^<]*<\/title><rect class="sw-shape" x="0" y="0" width="([\d.]+)" height="([\d.]+)"/g,
-    ),
-  ].map((m) => ({
-    id: m[1]!,
-    x: Number(m[2]),
-    y: Number(m[3]),
-    width: Number(m[4]),
-    height: Number(m[5]),
-  }));
 }
 
 describe("layout", () => {
