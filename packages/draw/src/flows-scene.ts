@@ -3,11 +3,13 @@
  * step asks a human for input, the `external` node between the input-required event and the
  * human-response event.
  */
+import { failureRoutes } from "./catch-owners.js";
 import {
   type LegendEntry,
   type NodeDetails,
   type NodeStyle,
   type Scene,
+  type SceneEdge,
   type SceneNode,
   truncateLabel,
 } from "./scene.js";
@@ -38,6 +40,20 @@ export function buildFlowsScene(graph: FlowGraph, options: LabelOptions = {}): S
     push(outgoing, edge.from, namesById.get(edge.to) ?? edge.to);
     push(incoming, edge.to, namesById.get(edge.from) ?? edge.from);
   }
+  // A step covered by a `@catchError` handler leads to the handler's StepFailedEvent when it fails
+  // (after its retries). The declared emits do not say so; the handlers' `forSteps` do.
+  const routes = failureRoutes(graph);
+  const severalHandlers = new Set(routes.map((route) => route.handler)).size > 1;
+  const failureEdges: SceneEdge[] = routes.map((route) => ({
+    from: route.step,
+    to: route.event ?? route.handler,
+    kind: "failure",
+    label: severalHandlers ? `on failure: ${route.handlerName}` : "on failure",
+  }));
+  const failureHandler = new Map(routes.map((route) => [route.step, route.handlerName]));
+  for (const edge of failureEdges) {
+    push(incoming, edge.to, `${namesById.get(edge.from) ?? edge.from} (when it fails)`);
+  }
 
   const nodes = graph.nodes.map((node): SceneNode => {
     const fullName = nodeName(node);
@@ -49,7 +65,7 @@ export function buildFlowsScene(graph: FlowGraph, options: LabelOptions = {}): S
         fullName,
         shape: "box",
         style: "step",
-        details: stepDetails(node),
+        details: stepDetails(node, failureHandler.get(node.id)),
       };
       const sublabel = stepSublabel(node);
       if (sublabel) step.sublabel = sublabel;
@@ -96,7 +112,10 @@ export function buildFlowsScene(graph: FlowGraph, options: LabelOptions = {}): S
     title: graph.name,
     subtitle: `all possible flows · ${plural(steps, "step")} · ${plural(events, "event")}`,
     nodes,
-    edges: graph.edges.map((edge) => ({ from: edge.from, to: edge.to, kind: "flow" })),
+    edges: [
+      ...graph.edges.map((edge): SceneEdge => ({ from: edge.from, to: edge.to, kind: "flow" })),
+      ...failureEdges,
+    ],
     legend: flowsLegend(graph),
   };
 }
@@ -121,13 +140,19 @@ function stepSublabel(node: Extract<FlowNode, { kind: "step" }>): string | undef
   return parts.length > 0 ? parts.join(" · ") : undefined;
 }
 
-function stepDetails(node: Extract<FlowNode, { kind: "step" }>): NodeDetails {
+function stepDetails(
+  node: Extract<FlowNode, { kind: "step" }>,
+  failureHandler: string | undefined,
+): NodeDetails {
   const rows: NodeDetails["rows"] = [
     ["Accepts", node.accepts.join(", ") || "—"],
     ["Emits", node.emits.join(", ") || "nothing (returns no event)"],
     ["Workers", String(node.numWorkers)],
-    ["Retry policy", node.retry ?? "none (a failure ends the run)"],
+    ["Retry policy", node.retry ?? (failureHandler ? "none" : "none (a failure ends the run)")],
   ];
+  if (failureHandler) {
+    rows.push(["On failure", `StepFailedEvent to ${failureHandler}, once retries run out`]);
+  }
   if (node.catchError) {
     const from = node.catchError.forSteps?.join(", ") ?? "every step";
     rows.push([

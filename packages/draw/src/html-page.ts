@@ -54,12 +54,17 @@ aside h3{font-size:13px;margin:16px 0 6px}
 .sw-sublabel{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace;text-anchor:middle;dominant-baseline:central;opacity:.8;pointer-events:none}
 .sw-edge path{fill:none;stroke:#7d8590;stroke-width:1.6}
 .sw-edge-retry path{stroke:#b07800;stroke-dasharray:6 4}
-.sw-edge-label{font-size:11px;fill:#8a5d00;text-anchor:middle;dominant-baseline:central;font-family:system-ui,sans-serif;paint-order:stroke;stroke:#f6f7f9;stroke-width:4px}
+.sw-edge-failure path{stroke:#b3261e;stroke-dasharray:6 4}
+.sw-edge-label{fill:#59636e;text-anchor:middle;dominant-baseline:central;font-family:system-ui,sans-serif;paint-order:stroke;stroke:#f6f7f9;stroke-width:4px}
 .sw-has-selection .sw-node:not(.sw-selected):not(.sw-neighbour){opacity:.35}
 .sw-has-selection .sw-edge:not(.sw-active){opacity:.2}
 .sw-edge.sw-active path{stroke:#1f2328;stroke-width:2.2}
 #sw-arrow path{fill:#7d8590}
+.sw-edge-retry .sw-edge-label{fill:#8a5d00}
+.sw-edge-failure .sw-edge-label{fill:#b3261e}
+.sw-node .sw-stack{stroke-width:1.5;opacity:.75}
 #sw-arrow-retry path{fill:#b07800}
+#sw-arrow-failure path{fill:#b3261e}
 #sw-arrow-active path{fill:#1f2328}
 `;
 
@@ -101,6 +106,7 @@ ${styleRules()}
 <marker id="sw-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z"/></marker>
 <marker id="sw-arrow-active" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z"/></marker>
 <marker id="sw-arrow-retry" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z"/></marker>
+<marker id="sw-arrow-failure" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z"/></marker>
 </defs>
 <g id="sw-viewport">
 ${renderSceneSvg(laidOut)}

@@ -3,15 +3,25 @@
  * generation time: the HTML page only draws the result. Node sizes come from the label lengths,
  * which is exact enough because labels are drawn in a monospace font.
  */
-import dagre, { type EdgeLabel, type GraphLabel, type NodeLabel, type Point } from "@dagrejs/dagre";
+import dagre, {
+  type EdgeLabel,
+  type GraphLabel,
+  type graphlib,
+  type LayoutConfig,
+  type NodeLabel,
+  type Point,
+} from "@dagrejs/dagre";
 import type { Scene, SceneEdge, SceneNode } from "./scene.js";
 
 /** Font size of a node's label, in px (shared with the SVG renderer). */
 export const LABEL_FONT_SIZE = 14;
 /** Font size of a node's second line (durations, roles), in px. */
 export const SUBLABEL_FONT_SIZE = 11;
+/** Font size of an edge's label, in px. */
+export const EDGE_LABEL_FONT_SIZE = 11;
 const CHAR_WIDTH_RATIO = 0.61; // DejaVu Sans Mono / Menlo / Consolas advance width per em, rounded up
-const EDGE_LABEL = { width: 42, height: 16 };
+/** How far a stacked node's back card sits from the front one, in px. */
+export const STACK_OFFSET = 4;
 
 /** A node with its box: `x`/`y` is the top-left corner, in px. */
 export interface PlacedNode {
@@ -43,9 +53,60 @@ export function measureNode(node: SceneNode): { width: number; height: number } 
   const labelWidth = node.label.length * LABEL_FONT_SIZE * CHAR_WIDTH_RATIO;
   const sublabelWidth = (node.sublabel?.length ?? 0) * SUBLABEL_FONT_SIZE * CHAR_WIDTH_RATIO;
   const padding = node.shape === "pill" ? 48 : 32;
+  const stack = node.stacked ? STACK_OFFSET : 0;
   return {
-    width: Math.ceil(Math.max(labelWidth, sublabelWidth, 56) + padding),
-    height: node.sublabel ? 50 : 38,
+    width: Math.ceil(Math.max(labelWidth, sublabelWidth, 56) + padding) + stack,
+    height: (node.sublabel ? 50 : 38) + stack,
+  };
+}
+
+/** Room for an edge's label (proportional text, so a wider ratio than the labels' monospace). */
+function measureEdgeLabel(text: string): { width: number; height: number } {
+  return { width: Math.ceil(text.length * EDGE_LABEL_FONT_SIZE * 0.62 + 10), height: 16 };
+}
+
+/**
+ * Orders each layer with dagre's own heuristic, constrained so that the successors of each node,
+ * and the predecessors of each node, stay left to right in scene order. Without this dagre breaks
+ * ties to the right, which drew a fan-out's items last to first.
+ *
+ * The constraints cover dagre's dummy nodes too (every edge gets at least one, as dagre doubles
+ * edge lengths to make room for labels), or the edges would still cross. All of them follow one
+ * key per node, so they can never contradict each other: a node's place in the scene, and for a
+ * dummy, its edge's target and then its source.
+ */
+type CustomOrder = (
+  graph: graphlib.Graph,
+  order: (graph: graphlib.Graph, options: LayoutConfig) => void,
+) => void;
+
+function sceneOrder(scene: Scene): CustomOrder {
+  const position = new Map(scene.nodes.map((node, at) => [node.id, at]));
+  const fraction = (id: string) => ((position.get(id) ?? 0) + 1) / (scene.nodes.length + 2);
+  return (graph, order) => {
+    const key = (id: string): number => {
+      const placed = graph.node(id) as { dummy?: string; edgeObj?: { v: string; w: string } };
+      const edge = placed?.dummy ? placed.edgeObj : undefined;
+      if (edge) return (position.get(edge.w) ?? 0) + fraction(edge.v);
+      return position.get(id) ?? 0;
+    };
+    const constraints: { left: string; right: string }[] = [];
+    const seen = new Set<string>();
+    const constrain = (siblings: string[] | void) => {
+      if (!siblings || siblings.length < 2) return;
+      const ordered = [...siblings].sort((a, b) => key(a) - key(b));
+      for (let at = 1; at < ordered.length; at++) {
+        const pair = `${ordered[at - 1]}\u0000${ordered[at]}`;
+        if (seen.has(pair)) continue;
+        seen.add(pair);
+        constraints.push({ left: ordered[at - 1]!, right: ordered[at]! });
+      }
+    };
+    for (const id of graph.nodes()) {
+      constrain(graph.successors(id));
+      constrain(graph.predecessors(id));
+    }
+    order(graph, { constraints });
   };
 }
 
@@ -73,11 +134,11 @@ export function layoutScene(scene: Scene): LaidOutScene {
     graph.setEdge(
       edge.from,
       edge.to,
-      edge.kind === "retry" ? { ...EDGE_LABEL, labelpos: "c", minlen: 1 } : { minlen: 1 },
+      edge.label ? { ...measureEdgeLabel(edge.label), labelpos: "c", minlen: 1 } : { minlen: 1 },
     );
   }
 
-  dagre.layout(graph);
+  dagre.layout(graph, scene.keepOrder ? { customOrder: sceneOrder(scene) } : {});
 
   const nodes = scene.nodes.map((node): PlacedNode => {
     const placed = graph.node(node.id);
@@ -89,7 +150,7 @@ export function layoutScene(scene: Scene): LaidOutScene {
     const label = graph.edge(edge.from, edge.to) as EdgeLabel | undefined;
     const points = (label?.points ?? []).map((point: Point) => ({ x: point.x, y: point.y }));
     const placed: PlacedEdge = { edge, points };
-    if (edge.kind === "retry" && label?.x !== undefined && label.y !== undefined) {
+    if (edge.label && label?.x !== undefined && label.y !== undefined) {
       placed.labelAt = { x: label.x, y: label.y };
     }
     return placed;

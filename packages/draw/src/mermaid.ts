@@ -4,6 +4,7 @@
  * `event_X(["X"])`, the human-in-the-loop node `external_step`, and `classDef` styles with the same
  * colours.
  */
+import { failureRoutes } from "./catch-owners.js";
 import { type LabelOptions, plural } from "./flows-scene.js";
 import { STYLE_PAINT, truncateLabel } from "./scene.js";
 import type { FlowGraph, FlowNode, RunTraceData } from "./sources.js";
@@ -68,6 +69,12 @@ export function renderFlowsMermaidText(graph: FlowGraph, options: LabelOptions =
     edges.add(line);
     lines.push(line);
   }
+  // A step covered by a `@catchError` handler leads to its StepFailedEvent when it fails.
+  for (const route of failureRoutes(graph)) {
+    const from = ids.get(route.step);
+    const to = ids.get(route.event ?? route.handler);
+    if (from !== undefined && to !== undefined) lines.push(`    ${from} -. on failure .-> ${to}`);
+  }
   lines.push(...FLOW_CLASS_DEFS);
   return lines.join("\n");
 }
@@ -93,7 +100,7 @@ export function renderTraceMermaidText(
     else lines.push(`    ${idFor(node.id)}["${label}"]:::${className}`);
   }
   for (const edge of scene.edges) {
-    const arrow = edge.kind === "retry" ? "-. retry .->" : "-->";
+    const arrow = edge.kind === "flow" ? "-->" : `-. ${edge.label ?? edge.kind} .->`;
     lines.push(`    ${idFor(edge.from)} ${arrow} ${idFor(edge.to)}`);
   }
   lines.push(...TRACE_CLASS_DEFS);

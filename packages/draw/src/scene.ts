@@ -47,14 +47,21 @@ export interface SceneNode {
   sublabel?: string;
   shape: NodeShape;
   style: NodeStyle;
+  /** Drawn as a stack: the node stands for several invocations or event instances. */
+  stacked?: boolean;
   details: NodeDetails;
 }
 
-/** A directed edge of a scene. A `retry` edge links one attempt of a step to the next one. */
+/**
+ * A directed edge of a scene. A `retry` edge links one attempt of a step to the next one; a
+ * `failure` edge goes from a step (or a failed attempt) to the event sent when it fails.
+ */
 export interface SceneEdge {
   from: string;
   to: string;
-  kind: "flow" | "retry";
+  kind: "flow" | "retry" | "failure";
+  /** Text drawn on the edge. */
+  label?: string;
 }
 
 /** An entry of the legend drawn above the graph. */
@@ -71,6 +78,11 @@ export interface Scene {
   nodes: SceneNode[];
   edges: SceneEdge[];
   legend: LegendEntry[];
+  /**
+   * Keep nodes that share a predecessor or a successor left to right in the order of `nodes`
+   * (a run lists them in the order they happened; the layout would otherwise pick any order).
+   */
+  keepOrder?: boolean;
 }
 
 /** Colours of one node style: fill, outline, text, and whether the outline is dashed. */

@@ -35,7 +35,10 @@ export interface FlowGraph {
   edges: readonly { from: string; to: string }[];
 }
 
-/** One event instance of a run. `producedBy` is an invocation id, or `null` when sent from outside. */
+/**
+ * One event instance of a run. `producedBy` is an invocation id (for a `StepFailedEvent`, the
+ * attempt that failed), or `null` when sent from outside or when it is the engine's end of the run.
+ */
 export interface RunTraceEvent {
   id: number;
   eventType: string;

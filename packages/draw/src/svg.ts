@@ -3,10 +3,12 @@
  * viewport and reads `data-id` attributes to show details.
  */
 import {
+  EDGE_LABEL_FONT_SIZE,
   LABEL_FONT_SIZE,
   type LaidOutScene,
   type PlacedEdge,
   type PlacedNode,
+  STACK_OFFSET,
   SUBLABEL_FONT_SIZE,
 } from "./layout.js";
 import { type NodeShape, type NodeStyle, STYLE_PAINT } from "./scene.js";
@@ -26,7 +28,7 @@ export function styleRules(): string {
   return Object.entries(STYLE_PAINT)
     .map(
       ([style, paint]) =>
-        `.sw-${style} .sw-shape{fill:${paint.fill};stroke:${paint.stroke};` +
+        `.sw-${style} .sw-shape,.sw-${style} .sw-stack{fill:${paint.fill};stroke:${paint.stroke};` +
         `${paint.dashed ? "stroke-dasharray:5 3;" : ""}}` +
         `.sw-${style} text{fill:${paint.text};}`,
     )
@@ -52,7 +54,11 @@ export function renderLegendSwatch(shape: NodeShape, style: NodeStyle): string {
 }
 
 function renderNode(placed: PlacedNode): string {
-  const { node, x, y, width, height } = placed;
+  const { node, x, y } = placed;
+  // A stack is a card behind the node, offset down and right, within the node's placed box.
+  const stack = node.stacked ? STACK_OFFSET : 0;
+  const width = placed.width - stack;
+  const height = placed.height - stack;
   const center = width / 2;
   const text: string[] = [];
   if (node.sublabel) {
@@ -69,6 +75,7 @@ function renderNode(placed: PlacedNode): string {
     `<g class="sw-node sw-${node.style}" data-id="${escapeXml(node.id)}" transform="translate(${round(x)} ${round(y)})" ` +
     `tabindex="0" role="button" aria-label="${escapeXml(`${node.details.kind}: ${node.fullName}`)}">` +
     `<title>${escapeXml(node.fullName)}</title>` +
+    (stack ? shapeMarkup(node.shape, width, height, stack, stack, "sw-stack") : "") +
     shapeMarkup(node.shape, width, height, 0, 0) +
     text.join("") +
     "</g>"
@@ -81,19 +88,20 @@ function shapeMarkup(
   height: number,
   x: number,
   y: number,
+  className = "sw-shape",
 ): string {
   const radius = shape === "pill" ? height / 2 : Math.min(6, height / 5);
-  return `<rect class="sw-shape" x="${x}" y="${y}" width="${round(width)}" height="${round(height)}" rx="${round(radius)}" ry="${round(radius)}"/>`;
+  return `<rect class="${className}" x="${x}" y="${y}" width="${round(width)}" height="${round(height)}" rx="${round(radius)}" ry="${round(radius)}"/>`;
 }
 
 function renderEdge(placed: PlacedEdge): string {
   const { edge, points } = placed;
   if (points.length < 2) return "";
-  const kind = edge.kind === "retry" ? "sw-edge sw-edge-retry" : "sw-edge";
-  const marker = edge.kind === "retry" ? "url(#sw-arrow-retry)" : "url(#sw-arrow)";
+  const kind = edge.kind === "flow" ? "sw-edge" : `sw-edge sw-edge-${edge.kind}`;
+  const marker = edge.kind === "flow" ? "url(#sw-arrow)" : `url(#sw-arrow-${edge.kind})`;
   const label =
-    placed.labelAt && edge.kind === "retry"
-      ? `<text class="sw-edge-label" x="${round(placed.labelAt.x)}" y="${round(placed.labelAt.y)}">retry</text>`
+    placed.labelAt && edge.label
+      ? `<text class="sw-edge-label" x="${round(placed.labelAt.x)}" y="${round(placed.labelAt.y)}" font-size="${EDGE_LABEL_FONT_SIZE}">${escapeXml(edge.label)}</text>`
       : "";
   return (
     `<g class="${kind}" data-from="${escapeXml(edge.from)}" data-to="${escapeXml(edge.to)}">` +

@@ -1,19 +1,27 @@
 /**
  * The scene of what one run did, from its trace: one node per event instance and per step
- * invocation attempt (`name#seq`), in the order they happened. Branches that did not run are
- * absent. Failed and retried attempts are coloured, and each attempt links to the next one.
+ * invocation attempt (`name#seq`), in the order they happened, except that joins and long loops
+ * are drawn as one node per step (see `trace-groups.ts`). Branches that did not run are absent.
+ * Failed and retried attempts are coloured, each attempt links to the next one, and a failure
+ * links to the event the engine sent for it.
  */
 import { type LabelOptions, plural } from "./flows-scene.js";
-import {
-  type LegendEntry,
-  type NodeDetails,
-  type NodeStyle,
-  type Scene,
-  type SceneEdge,
-  type SceneNode,
-  truncateLabel,
-} from "./scene.js";
+import type { LegendEntry, NodeStyle, Scene, SceneEdge, SceneNode } from "./scene.js";
+import { truncateLabel } from "./scene.js";
 import type { FlowGraph, RunTraceData, RunTraceEvent, RunTraceInvocation } from "./sources.js";
+import {
+  attemptName,
+  ENGINE_ENDINGS,
+  type EventRole,
+  eventDetails,
+  eventGroupDetails,
+  formatDuration,
+  invocationDetails,
+  invocationGroupDetails,
+  invocationSublabel,
+  type TraceIndex,
+} from "./trace-details.js";
+import { groupTrace, type InvocationGroup } from "./trace-groups.js";
 
 /** Options of the drawings of a run. */
 export interface TraceSceneOptions extends LabelOptions {
@@ -34,60 +42,82 @@ const OUTCOME_STYLE: Record<RunTraceInvocation["outcome"], NodeStyle> = {
   cancelled: "stepCancelled",
 };
 
-/** Node id of an event instance in a trace scene. */
-export function traceEventNodeId(event: RunTraceEvent): string {
-  return `event:${event.id}`;
-}
-
-/** Node id of the n-th invocation attempt (in trace order) in a trace scene. */
-export function traceInvocationNodeId(index: number): string {
-  return `invocation:${index}`;
-}
-
 /** Builds the scene of one run from its trace. */
 export function buildTraceScene(trace: RunTraceData, options: TraceSceneOptions = {}): Scene {
   const events = [...trace.events].sort((a, b) => a.id - b.id);
-  const eventsById = new Map(events.map((event) => [event.id, event]));
-  const invocations = trace.invocations.map((invocation, index) => ({ invocation, index }));
+  const index = traceIndex(trace, events);
   const roles = eventRoles(trace, events, options.graph);
-  const consumers = new Map<number, string[]>();
-  for (const { invocation } of invocations) {
-    const list = consumers.get(invocation.inputEventId) ?? [];
-    list.push(attemptName(invocation));
-    consumers.set(invocation.inputEventId, list);
+  const grouping = groupTrace(trace);
+  const label = (text: string) => truncateLabel(text, options.maxLabelLength);
+
+  // Where each event and invocation is drawn: its own node, or its group's.
+  const eventNodeIds = new Map<number, string>();
+  const eventGroupOf = new Map<number, number[]>();
+  for (const group of grouping.events) {
+    for (const id of group.members) {
+      eventNodeIds.set(id, `event-group:${group.members[0]}`);
+      eventGroupOf.set(id, group.members);
+    }
   }
+  for (const event of events)
+    if (!eventNodeIds.has(event.id)) eventNodeIds.set(event.id, `event:${event.id}`);
+  const invocationNodeIds = new Map<number, string>();
+  const invocationGroupOf = new Map<number, InvocationGroup>();
+  for (const group of grouping.invocations) {
+    for (const member of group.members) {
+      invocationNodeIds.set(member, `invocation-group:${group.members[0]}`);
+      invocationGroupOf.set(member, group);
+    }
+  }
+  trace.invocations.forEach((_, at) => {
+    if (!invocationNodeIds.has(at)) invocationNodeIds.set(at, `invocation:${at}`);
+  });
 
   const nodes: SceneNode[] = [];
   const edges: SceneEdge[] = [];
   const edgeKeys = new Set<string>();
   const addEdge = (edge: SceneEdge) => {
     const key = `${edge.from}>${edge.to}`;
-    if (edgeKeys.has(key)) return;
+    if (edge.from === edge.to || edgeKeys.has(key)) return;
     edgeKeys.add(key);
     edges.push(edge);
   };
 
-  // An event may name its producer by invocation id only; the attempt that produced it is the last
-  // attempt with that id, since earlier attempts' output is discarded when they fail.
-  const lastAttemptById = new Map<string, number>();
-  for (const { invocation, index } of invocations) lastAttemptById.set(invocation.id, index);
-
   for (const event of events) {
+    const group = eventGroupOf.get(event.id);
+    if (group && group[0] !== event.id) continue;
     const role = roles.get(event.id) ?? "event";
-    const fullName = event.eventType;
+    const style = role === "start" ? "startEvent" : role === "stop" ? "stopEvent" : "event";
+    if (group) {
+      const members = group.map((id) => index.eventsById.get(id)!);
+      const first = members[0]!;
+      const last = members[members.length - 1]!;
+      nodes.push({
+        id: eventNodeIds.get(event.id)!,
+        label: label(`${event.eventType} ×${members.length}`),
+        fullName: `${event.eventType} ×${members.length}`,
+        sublabel: `#${first.id}…#${last.id} · ${timeRange(first.at - trace.startedAt, last.at - trace.startedAt)}`,
+        shape: "pill",
+        style,
+        stacked: true,
+        details: eventGroupDetails(index, members),
+      });
+      continue;
+    }
     nodes.push({
-      id: traceEventNodeId(event),
-      label: truncateLabel(fullName, options.maxLabelLength),
-      fullName,
+      id: eventNodeIds.get(event.id)!,
+      label: label(event.eventType),
+      fullName: event.eventType,
       sublabel: `#${event.id} · +${formatDuration(event.at - trace.startedAt)}`,
       shape: "pill",
-      style: role === "start" ? "startEvent" : role === "stop" ? "stopEvent" : "event",
-      details: eventDetails(trace, event, role, consumers.get(event.id) ?? []),
+      style,
+      details: eventDetails(index, event, role),
     });
   }
 
   const hasOutsideEvents = events.some(
-    (event) => event.producedBy === null && roles.get(event.id) !== "start",
+    (event) =>
+      event.producedBy === null && roles.get(event.id) !== "start" && !index.isEngineEnding(event),
   );
   if (hasOutsideEvents) {
     nodes.push({
@@ -106,51 +136,49 @@ export function buildTraceScene(trace: RunTraceData, options: TraceSceneOptions 
     });
   }
 
-  const pairs = retryPairs(trace.invocations);
-  const retried = new Set(pairs.map(([, next]) => next));
-  for (const { invocation, index } of invocations) {
-    const fullName = attemptName(invocation);
-    nodes.push({
-      id: traceInvocationNodeId(index),
-      label: truncateLabel(fullName, options.maxLabelLength),
-      fullName,
-      sublabel: invocationSublabel(invocation),
-      shape: "box",
-      style: OUTCOME_STYLE[invocation.outcome],
-      details: invocationDetails(trace, invocation, eventsById),
-    });
+  const retried = new Set(index.retryPairs.map(([, next]) => next));
+  trace.invocations.forEach((invocation, at) => {
+    const group = invocationGroupOf.get(at);
+    if (!group || group.members[0] === at) {
+      nodes.push(group ? groupNode(group) : singleInvocationNode(invocation, at));
+    }
+    const from = invocationNodeIds.get(at)!;
     // A retry is drawn from the attempt before it, not from the input event again.
-    const input = eventsById.get(invocation.inputEventId);
-    if (input && !retried.has(index)) {
-      addEdge({ from: traceEventNodeId(input), to: traceInvocationNodeId(index), kind: "flow" });
+    if (!retried.has(at) && index.eventsById.has(invocation.inputEventId)) {
+      addEdge({ from: eventNodeIds.get(invocation.inputEventId)!, to: from, kind: "flow" });
     }
-    for (const emittedId of invocation.emitted) {
-      const emitted = eventsById.get(emittedId);
-      if (emitted) {
-        addEdge({
-          from: traceInvocationNodeId(index),
-          to: traceEventNodeId(emitted),
-          kind: "flow",
-        });
-      }
+    for (const emitted of invocation.emitted) {
+      if (!index.eventsById.has(emitted)) continue;
+      const kind = invocation.outcome === "failed" ? "failure" : "flow";
+      addEdge(edge(from, eventNodeIds.get(emitted)!, kind));
     }
-  }
+  });
 
   for (const event of events) {
-    if (event.producedBy === null) {
-      if (hasOutsideEvents && roles.get(event.id) !== "start") {
-        addEdge({ from: "external", to: traceEventNodeId(event), kind: "flow" });
+    const to = eventNodeIds.get(event.id)!;
+    if (event.producedBy !== null) {
+      const producer = index.lastAttemptById.get(event.producedBy);
+      if (producer === undefined) continue;
+      const kind = trace.invocations[producer]!.outcome === "failed" ? "failure" : "flow";
+      addEdge(edge(invocationNodeIds.get(producer)!, to, kind));
+    } else if (index.isEngineEnding(event)) {
+      // The run's own end: a failure is drawn from the attempt whose error ended the run.
+      const cause = index.runEndingFailure;
+      if (event.eventType === "WorkflowFailedEvent" && cause !== undefined) {
+        addEdge(edge(invocationNodeIds.get(cause)!, to, "failure"));
       }
-      continue;
-    }
-    const producer = lastAttemptById.get(event.producedBy);
-    if (producer !== undefined) {
-      addEdge({ from: traceInvocationNodeId(producer), to: traceEventNodeId(event), kind: "flow" });
+    } else if (hasOutsideEvents && roles.get(event.id) !== "start") {
+      addEdge({ from: "external", to, kind: "flow" });
     }
   }
 
-  for (const [from, to] of pairs) {
-    addEdge({ from: traceInvocationNodeId(from), to: traceInvocationNodeId(to), kind: "retry" });
+  for (const [from, to] of index.retryPairs) {
+    addEdge({
+      from: invocationNodeIds.get(from)!,
+      to: invocationNodeIds.get(to)!,
+      kind: "retry",
+      label: "retry",
+    });
   }
 
   return {
@@ -159,28 +187,95 @@ export function buildTraceScene(trace: RunTraceData, options: TraceSceneOptions 
     nodes,
     edges,
     legend: traceLegend(trace, hasOutsideEvents),
+    keepOrder: true,
   };
+
+  function singleInvocationNode(invocation: RunTraceInvocation, at: number): SceneNode {
+    const fullName = attemptName(invocation);
+    return {
+      id: invocationNodeIds.get(at)!,
+      label: label(fullName),
+      fullName,
+      sublabel: invocationSublabel(invocation),
+      shape: "box",
+      style: OUTCOME_STYLE[invocation.outcome],
+      details: invocationDetails(index, invocation),
+    };
+  }
+
+  function groupNode(group: InvocationGroup): SceneNode {
+    const members = group.members.map((member) => trace.invocations[member]!);
+    const first = members[0]!;
+    const fullName = `${first.stepName} ×${members.length}`;
+    const total = members.reduce(
+      (sum, member) => sum + (member.endedAt === null ? 0 : member.endedAt - member.startedAt),
+      0,
+    );
+    const nothing = members.filter((member) => member.emitted.length === 0).length;
+    const sublabel =
+      group.kind === "join"
+        ? `${nothing} returned nothing · ${formatDuration(total)}`
+        : `completed ×${members.length} · ${formatDuration(total)}`;
+    return {
+      id: invocationNodeIds.get(group.members[0]!)!,
+      label: label(fullName),
+      fullName,
+      sublabel,
+      shape: "box",
+      style: "step",
+      stacked: true,
+      details: invocationGroupDetails(index, group.kind, members),
+    };
+  }
 }
 
-/** `retrieve#1`, or `retrieve#1 (attempt 2)` for a retry. */
-export function attemptName(invocation: RunTraceInvocation): string {
-  return invocation.attempt === 0
-    ? invocation.id
-    : `${invocation.id} (attempt ${invocation.attempt + 1})`;
+/** `+3 ms`, or `+3 ms…12 ms` when the ends differ as written. */
+function timeRange(first: number, last: number): string {
+  const from = formatDuration(first);
+  const to = formatDuration(last);
+  return from === to ? `+${from}` : `+${from}…${to}`;
 }
 
-/** `completed · 12 ms`, `retrying · 3 ms`, `running`. */
-export function invocationSublabel(invocation: RunTraceInvocation): string {
-  if (invocation.endedAt === null) return invocation.outcome;
-  return `${invocation.outcome} · ${formatDuration(invocation.endedAt - invocation.startedAt)}`;
+function edge(from: string, to: string, kind: "flow" | "failure"): SceneEdge {
+  return kind === "failure" ? { from, to, kind, label: "failed" } : { from, to, kind };
 }
 
-/** Milliseconds as `0.4 ms`, `12 ms` or `1.25 s`. */
-export function formatDuration(ms: number): string {
-  if (ms < 0) return "0 ms";
-  if (ms < 10) return `${Math.round(ms * 10) / 10} ms`;
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  return `${(ms / 1000).toFixed(2)} s`;
+/** What the details and the edges look up: events by id, producers, consumers, retries. */
+function traceIndex(trace: RunTraceData, events: readonly RunTraceEvent[]): TraceIndex {
+  const eventsById = new Map(events.map((event) => [event.id, event]));
+  const consumers = new Map<number, string[]>();
+  // An event may name its producer by invocation id only; the attempt that produced it is the
+  // last attempt with that id, since earlier attempts' output is discarded when they fail.
+  const lastAttemptById = new Map<string, number>();
+  trace.invocations.forEach((invocation, at) => {
+    const list = consumers.get(invocation.inputEventId) ?? [];
+    list.push(attemptName(invocation));
+    consumers.set(invocation.inputEventId, list);
+    lastAttemptById.set(invocation.id, at);
+  });
+  const last = events[events.length - 1];
+  const isEngineEnding = (event: RunTraceEvent) =>
+    event === last && event.producedBy === null && ENGINE_ENDINGS.has(event.eventType);
+  // The failure that ended a failed run: the last failed attempt the engine sent no
+  // StepFailedEvent for (a recovered failure names its StepFailedEvent in `emitted`).
+  let runEndingFailure: number | undefined;
+  if (trace.status === "failed") {
+    trace.invocations.forEach((invocation, at) => {
+      const recovered = invocation.emitted.some(
+        (id) => eventsById.get(id)?.eventType === "StepFailedEvent",
+      );
+      if (invocation.outcome === "failed" && !recovered) runEndingFailure = at;
+    });
+  }
+  return {
+    trace,
+    eventsById,
+    consumers,
+    lastAttemptById,
+    retryPairs: retryPairs(trace.invocations),
+    isEngineEnding,
+    runEndingFailure,
+  };
 }
 
 /**
@@ -189,25 +284,19 @@ export function formatDuration(ms: number): string {
  */
 function retryPairs(invocations: readonly RunTraceInvocation[]): [number, number][] {
   const pairs: [number, number][] = [];
-  invocations.forEach((invocation, index) => {
-    if (invocation.attempt === 0) return;
-    let previous = -1;
-    invocations.forEach((candidate, candidateIndex) => {
-      if (
-        candidate.stepName === invocation.stepName &&
-        candidate.inputEventId === invocation.inputEventId &&
-        candidate.attempt === invocation.attempt - 1 &&
-        candidateIndex !== index
-      ) {
-        previous = candidateIndex;
-      }
-    });
-    if (previous >= 0) pairs.push([previous, index]);
+  const lastAttempt = new Map<string, number>();
+  invocations.forEach((invocation, at) => {
+    const key = `${invocation.stepName}\u0000${invocation.inputEventId}\u0000${invocation.attempt}`;
+    if (invocation.attempt > 0) {
+      const previous = lastAttempt.get(
+        `${invocation.stepName}\u0000${invocation.inputEventId}\u0000${invocation.attempt - 1}`,
+      );
+      if (previous !== undefined) pairs.push([previous, at]);
+    }
+    lastAttempt.set(key, at);
   });
   return pairs;
 }
-
-type EventRole = "start" | "stop" | "event";
 
 function eventRoles(
   trace: RunTraceData,
@@ -215,6 +304,10 @@ function eventRoles(
   graph: FlowGraph | undefined,
 ): Map<number, EventRole> {
   const roles = new Map<number, EventRole>();
+  const last = events[events.length - 1];
+  // The engine's own end of a run (failed, timed out, cancelled) is its stop event.
+  const endsRun = (event: RunTraceEvent) =>
+    event === last && event.producedBy === null && ENGINE_ENDINGS.has(event.eventType);
   if (graph) {
     const declared = new Map<string, EventRole>();
     for (const node of graph.nodes) {
@@ -222,71 +315,20 @@ function eventRoles(
         declared.set(node.eventType, node.role);
       }
     }
-    for (const event of events) roles.set(event.id, declared.get(event.eventType) ?? "event");
+    for (const event of events) {
+      roles.set(event.id, endsRun(event) ? "stop" : (declared.get(event.eventType) ?? "event"));
+    }
     return roles;
   }
   const first = events[0];
   if (first && first.producedBy === null) roles.set(first.id, "start");
+  if (last && last !== first && endsRun(last)) roles.set(last.id, "stop");
   if (trace.status === "completed") {
     const consumed = new Set(trace.invocations.map((invocation) => invocation.inputEventId));
-    const last = [...events].reverse().find((event) => !consumed.has(event.id));
-    if (last && last !== first) roles.set(last.id, "stop");
+    const stop = [...events].reverse().find((event) => !consumed.has(event.id));
+    if (stop && stop !== first) roles.set(stop.id, "stop");
   }
   return roles;
-}
-
-function eventDetails(
-  trace: RunTraceData,
-  event: RunTraceEvent,
-  role: EventRole,
-  consumers: string[],
-): NodeDetails {
-  return {
-    title: `${event.eventType} #${event.id}`,
-    kind: role === "event" ? "event" : `${role} event`,
-    rows: [
-      ["At", `+${formatDuration(event.at - trace.startedAt)} after the run started`],
-      ["Produced by", event.producedBy ?? "outside the run (run input or handler.sendEvent)"],
-      ["Consumed by", consumers.join(", ") || (role === "stop" ? "ends the run" : "no step")],
-      ["Published to the stream", event.published ? "yes" : "no"],
-    ],
-  };
-}
-
-function invocationDetails(
-  trace: RunTraceData,
-  invocation: RunTraceInvocation,
-  eventsById: Map<number, RunTraceEvent>,
-): NodeDetails {
-  const input = eventsById.get(invocation.inputEventId);
-  const emitted = invocation.emitted.map((id) => {
-    const event = eventsById.get(id);
-    return event ? `${event.eventType} #${id}` : `#${id}`;
-  });
-  const details: NodeDetails = {
-    title: attemptName(invocation),
-    kind: `step invocation · ${invocation.outcome}`,
-    rows: [
-      ["Step", invocation.stepName],
-      ["Outcome", invocation.outcome],
-      ["Attempt", String(invocation.attempt + 1)],
-      ["Worker", String(invocation.workerId)],
-      [
-        "Started",
-        `+${formatDuration(invocation.startedAt - trace.startedAt)} after the run started`,
-      ],
-      [
-        "Duration",
-        invocation.endedAt === null
-          ? "not finished"
-          : formatDuration(invocation.endedAt - invocation.startedAt),
-      ],
-      ["Input", input ? `${input.eventType} #${input.id}` : `#${invocation.inputEventId}`],
-      ["Emitted", emitted.join(", ") || "nothing"],
-    ],
-  };
-  if (invocation.error !== null) details.error = invocation.error;
-  return details;
 }
 
 function traceSubtitle(trace: RunTraceData): string {
