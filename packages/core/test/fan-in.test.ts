@@ -402,3 +402,26 @@ describe("numConcurrentRuns", () => {
     });
   }
 });
+
+describe("the trace of a fan-in", () => {
+  it("records every event a collect step ran with", async () => {
+    const wf = new Workflow();
+    wf.addStep("split", { accepts: StartEvent, emits: Task, fanOut: true }, (_e: StartEvent) => [
+      new Task({ n: 1 }),
+      new Task({ n: 2 }),
+    ]);
+    wf.addStep("work", { accepts: Task, emits: Done }, (ev: Task) => new Done({ n: ev.n }));
+    wf.addStep(
+      "gather",
+      { accepts: Done, emits: StopEvent, collect: true },
+      (done: Done[]) => new StopEvent({ result: done.length }),
+    );
+    const handler = wf.run();
+    await handler;
+    const trace = handler.trace();
+    const gather = trace.invocations.find((i) => i.stepName === "gather");
+    const doneIds = trace.events.filter((e) => e.eventType === "Done").map((e) => e.id);
+    assert.deepEqual(gather?.inputEventIds, doneIds);
+    assert.ok((trace.events[0]?.at ?? 0) > 0, "the start event has its real time");
+  });
+});

@@ -297,8 +297,9 @@ export class Runner {
     this.#state = init.state;
     this.#eventId = init.state.lastEventId;
     this.#result.promise.catch(() => {});
+    this.#now = this.#clock.now();
     this.#trace = init.spec.trace
-      ? new TraceRecorder(init.spec.name, init.runId, this.#clock.now(), this.#eventId)
+      ? new TraceRecorder(init.spec.name, init.runId, this.#now, this.#eventId)
       : null;
     const timeoutMs = init.spec.timeoutMs;
     this.#startTick = init.startEvent
@@ -586,6 +587,11 @@ export class Runner {
     const traceIndex = this.#trace
       ? this.#trace.started(seq, name, workerId, item.event.id, item.attempts, this.#now)
       : -1;
+    if (item.batch && this.#trace)
+      this.#trace.batch(
+        traceIndex,
+        item.batch.map((r) => r.id),
+      );
     const invocation: Invocation = { info, workerId, item, seq, done: false, traceIndex };
     if (this.stream.wantsInternal)
       this.#stepState(name, "running", workerId, item.event.type, null);

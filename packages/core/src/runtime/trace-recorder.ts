@@ -88,6 +88,8 @@ export class TraceRecorder {
   /** Invocations in start order. */
   readonly #invocations = new Table(8);
   readonly #errors = new Map<number, string>();
+  /** Rows of `collect`/`join` invocations: the ids of every event they ran with. */
+  #batches: Map<number, readonly number[]> | null = null;
 
   constructor(workflowName: string, runId: string, startedAt: number, lastEventId: number) {
     this.#workflowName = workflowName;
@@ -161,6 +163,11 @@ export class TraceRecorder {
     );
   }
 
+  /** Records the events a `collect` or `join` invocation runs with. */
+  batch(row: number, inputEventIds: readonly number[]): void {
+    (this.#batches ??= new Map()).set(row, inputEventIds);
+  }
+
   ended(row: number, at: number, outcome: Outcome, error: string | null): void {
     this.#invocations.set(row, I_END, at);
     this.#invocations.set(row, I_OUTCOME, OUTCOMES.indexOf(outcome));
@@ -197,6 +204,8 @@ export class TraceRecorder {
         error: this.#errors.get(row) ?? null,
         emitted: [],
       };
+      const batch = this.#batches?.get(row);
+      if (batch) (invocation as { inputEventIds?: readonly number[] }).inputEventIds = batch;
       invocations.push(invocation);
       bySeq.set(seq, invocation);
     }
