@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import os from "node:os";
 
 /** Facts about the machine and software a result was measured on. */
@@ -24,13 +24,14 @@ const measuredPackages = [
 ];
 
 function versionOf(name: string): string {
-  // Read the installed package.json directly: not every package exports it.
-  const path = new URL(`../../node_modules/${name}/package.json`, import.meta.url);
-  try {
-    return (JSON.parse(readFileSync(path, "utf8")) as { version: string }).version;
-  } catch {
-    return "not installed";
+  // Read the installed package.json directly: not every package exports it. The peers are in the
+  // bench's own install (bench/node_modules), stepwise in the repository's (node_modules).
+  for (const dir of ["../node_modules/", "../../node_modules/"]) {
+    const path = new URL(`${dir}${name}/package.json`, import.meta.url);
+    if (existsSync(path))
+      return (JSON.parse(readFileSync(path, "utf8")) as { version: string }).version;
   }
+  return "not installed";
 }
 
 /** Collects the facts printed above the table and stored in the results file. */
