@@ -2,8 +2,9 @@
  * `stepwise draw <module>`: draws the workflow a module exports, as HTML or Mermaid text.
  */
 import { basename, extname } from "node:path";
-import { drawAllPossibleFlows, drawAllPossibleFlowsMermaid } from "@stepwise/draw";
-import { importModule, pickWorkflow } from "./load-workflow.js";
+import { loadDrawLibrary } from "./draw-library.js";
+import { importModule } from "./load-module.js";
+import { pickWorkflow } from "./load-workflow.js";
 import type { CliOutput } from "./program.js";
 
 /** Options of `stepwise draw`, as commander parses them. */
@@ -12,6 +13,8 @@ export interface DrawCommandOptions {
   output?: string;
   mermaid?: boolean;
   maxLabelLength?: number;
+  /** Say how the module is loaded. */
+  verbose?: boolean;
 }
 
 /** Draws the module's workflow; prints the Mermaid text or the path of the file written. */
@@ -20,7 +23,12 @@ export async function drawCommand(
   options: DrawCommandOptions,
   output: CliOutput,
 ): Promise<void> {
-  const workflow = pickWorkflow(await importModule(modulePath), modulePath, options.export);
+  const moduleExports = await importModule(
+    modulePath,
+    options.verbose ? { log: (line) => output.stderr(`stepwise: ${line}\n`) } : {},
+  );
+  const workflow = pickWorkflow(moduleExports, modulePath, options.export);
+  const { drawAllPossibleFlows, drawAllPossibleFlowsMermaid } = await loadDrawLibrary();
   const labels =
     options.maxLabelLength === undefined ? {} : { maxLabelLength: options.maxLabelLength };
 

@@ -20,15 +20,16 @@ export { CliError } from "./cli-error.js";
 // Commands
 export { type DrawCommandOptions, drawCommand } from "./draw-command.js";
 // Find and load the workflow a module exports
+export { type ImportModuleOptions, importModule } from "./load-module.js";
 export {
   type FoundWorkflow,
-  importModule,
   instantiateWorkflow,
   isWorkflowExport,
   pickWorkflow,
 } from "./load-workflow.js";
+export { type ModuleFormat, moduleFormat } from "./module-format.js";
 // Run the CLI
-export { type CliOutput, createProgram, runCli } from "./program.js";
+export { type CliOptions, type CliOutput, createProgram, runCli } from "./program.js";
 export {
   formatResult,
   formatStreamedEvent,

@@ -1,13 +1,10 @@
 /**
- * Loads a user's TypeScript or JavaScript module and finds the workflow it exports: a Workflow
- * instance or a Workflow subclass.
+ * Finds the workflow a module exports: a Workflow instance or a Workflow subclass.
  */
-import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { Workflow } from "@stepwise/core";
-import { register } from "tsx/esm/api";
 import { CliError, describeError } from "./cli-error.js";
+import { cliCoreDir, moduleCoreDir } from "./share-core.js";
 
 /** A workflow found among a module's exports. */
 export interface FoundWorkflow {
@@ -16,36 +13,6 @@ export interface FoundWorkflow {
   /** The instance, or the class when the export is a Workflow subclass. */
   value: Workflow | (new (...args: any[]) => Workflow);
   isClass: boolean;
-}
-
-let isTsxRegistered = false;
-
-/**
- * Imports a module by path, with TypeScript support.
- *
- * tsx's hooks are registered for the whole process (tsx's `register()`), not scoped with
- * `tsImport()`: a scoped import gives the module its own copy of every file outside
- * node_modules, so in a workspace its `@stepwise/core` would not be the CLI's, and
- * `instanceof Workflow` (and routing, which is by class identity) would fail.
- *
- * @throws {@link CliError} when the file is missing or fails to load.
- */
-export async function importModule(modulePath: string): Promise<Record<string, unknown>> {
-  const absolute = resolve(modulePath);
-  if (!existsSync(absolute) || !statSync(absolute).isFile()) {
-    throw new CliError(`module \`${modulePath}\` not found (looked for ${absolute})`);
-  }
-  if (!isTsxRegistered) {
-    register();
-    isTsxRegistered = true;
-  }
-  try {
-    return (await import(pathToFileURL(absolute).href)) as Record<string, unknown>;
-  } catch (error) {
-    throw new CliError(`could not load \`${modulePath}\`: ${describeError(error)}`, 1, {
-      cause: error,
-    });
-  }
 }
 
 /** Whether a value is a Workflow instance or a Workflow subclass. */
@@ -80,6 +47,7 @@ export function pickWorkflow(
       );
     }
     const value = moduleExports[exportName];
+    if (isForeignWorkflow(value)) throw foreignWorkflowError(exportName, modulePath);
     if (!isWorkflowExport(value)) {
       throw new CliError(
         `export \`${exportName}\` of \`${modulePath}\` is not a Workflow instance or subclass` +
@@ -91,6 +59,8 @@ export function pickWorkflow(
 
   const [only, ...others] = unique;
   if (only === undefined) {
+    const foreign = Object.entries(moduleExports).find(([, value]) => isForeignWorkflow(value));
+    if (foreign !== undefined) throw foreignWorkflowError(foreign[0], modulePath);
     const exported = Object.keys(moduleExports);
     throw new CliError(
       `\`${modulePath}\` exports no workflow (a Workflow instance or subclass)` +
@@ -113,6 +83,43 @@ function found(exportName: string, value: unknown): FoundWorkflow {
 }
 
 /**
+ * Whether a value is a Workflow instance or subclass of another copy of `@stepwise/core` than the
+ * CLI's: a class named `Workflow` with a `run` method, up its chain, that is not the CLI's.
+ */
+function isForeignWorkflow(value: unknown): boolean {
+  if (isWorkflowExport(value)) return false;
+  let ctor: unknown =
+    typeof value === "function"
+      ? value
+      : value !== null && typeof value === "object"
+        ? Object.getPrototypeOf(value)?.constructor
+        : undefined;
+  for (let depth = 0; typeof ctor === "function" && depth < 50; depth++) {
+    const proto = (ctor as { prototype?: { run?: unknown } }).prototype;
+    if (ctor.name === "Workflow" && typeof proto?.run === "function") return true;
+    ctor = Object.getPrototypeOf(ctor);
+  }
+  return false;
+}
+
+function foreignWorkflowError(exportName: string, modulePath: string): CliError {
+  const theirs = moduleCoreDir(resolve(modulePath));
+  const own = cliCoreDir();
+  const what = `export \`${exportName}\` of \`${modulePath}\``;
+  if (theirs === null || theirs === own) {
+    return new CliError(
+      `${what} extends a class named \`Workflow\` that is not the \`Workflow\` of @stepwise/core (${own}); ` +
+        'extend the one `import { Workflow } from "@stepwise/core"` gives',
+    );
+  }
+  return new CliError(
+    `${what} is a Workflow of another copy of @stepwise/core (${theirs}) than the CLI's (${own}), ` +
+      "and events route by class identity; run the `stepwise` installed in the module's project " +
+      "(`npm install @stepwise/cli`, then `npx stepwise`)",
+  );
+}
+
+/**
  * The workflow instance to run: the export itself, or a new instance of an exported class
  * (constructed with no arguments).
  *
@@ -126,9 +133,33 @@ export function instantiateWorkflow(workflow: FoundWorkflow): Workflow {
   } catch (error) {
     throw new CliError(
       `could not create \`${workflow.exportName}\` with no arguments (${describeError(error)}); ` +
-        "export a ready-made instance instead, e.g. `export const workflow = new MyWorkflow({ ... })`",
+        exportInstanceAdvice(workflow),
       1,
-      { cause: error },
+      { cause: error, hasStack: true },
     );
   }
+}
+
+/**
+ * When the CLI made the workflow from a class whose constructor declares parameters, a sentence
+ * saying so, for the message of a run that failed: such a class usually fails in a step, reading
+ * a field its constructor never set (`Cannot read properties of undefined`). Otherwise null.
+ */
+export function constructorArgumentsNote(workflow: FoundWorkflow): string | null {
+  if (!workflow.isClass) return null;
+  const count = (workflow.value as unknown as (...args: unknown[]) => unknown).length;
+  if (count === 0) return null;
+  const parameters = count === 1 ? "1 parameter" : `${count} parameters`;
+  return (
+    `the CLI created \`${workflow.exportName}\` with no arguments, but its constructor declares ${parameters}; ` +
+    exportInstanceAdvice(workflow)
+  );
+}
+
+function exportInstanceAdvice(workflow: FoundWorkflow): string {
+  const className = (workflow.value as { name?: string }).name || workflow.exportName;
+  return (
+    `export a ready-made instance instead, e.g. \`export const workflow = new ${className}(...)\`, ` +
+    "and run it with `--export workflow`"
+  );
 }

@@ -2,7 +2,7 @@
  * The `stepwise` command line: `stepwise draw` and `stepwise run`, parsed with commander.
  */
 import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { CliError, describeError } from "./cli-error.js";
+import { CliError, describeError, firstLine, formatErrorChain } from "./cli-error.js";
 
 /** Where the CLI writes. Tests pass their own; the bin passes process.stdout / process.stderr. */
 export interface CliOutput {
@@ -10,7 +10,16 @@ export interface CliOutput {
   stderr: (text: string) => void;
 }
 
+/** What else the CLI reads, besides its arguments. */
+export interface CliOptions {
+  /** The environment, for `STEPWISE_DEBUG`. @default process.env */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
 const VERSION = "0.1.0";
+
+const MODULE_HELP =
+  "a .ts, .mts, .cts, .js, .mjs or .cjs file exporting a Workflow instance or subclass";
 
 function parsePositiveInteger(value: string): number {
   const parsed = Number(value);
@@ -20,14 +29,23 @@ function parsePositiveInteger(value: string): number {
   return parsed;
 }
 
+/** Whether `STEPWISE_DEBUG` asks for stacks: set, and not `0` or `false`. */
+function isDebugEnv(env: Readonly<Record<string, string | undefined>>): boolean {
+  const value = env.STEPWISE_DEBUG?.trim().toLowerCase();
+  return value !== undefined && value !== "" && value !== "0" && value !== "false";
+}
+
 /** Builds the commander program. Its actions write to `output` and throw {@link CliError}s. */
-export function createProgram(output: CliOutput): Command {
+export function createProgram(output: CliOutput, options: CliOptions = {}): Command {
+  const isDebug = isDebugEnv(options.env ?? process.env);
   const program = new Command("stepwise")
     .description("Draw and run stepwise workflows.")
     .version(VERSION, "-V, --version", "print the version")
+    .option("--verbose", "on an error, also print its stack and causes (or set STEPWISE_DEBUG=1)")
     .helpOption("-h, --help", "show help")
     .showHelpAfterError("(run `stepwise --help` for usage)")
     .configureOutput({ writeOut: output.stdout, writeErr: output.stderr })
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .addHelpText(
       "after",
@@ -39,13 +57,14 @@ export function createProgram(output: CliOutput): Command {
         `  $ stepwise run examples/src/rag.ts --input '{"query":"What is AI?"}' --stream`,
       ].join("\n"),
     );
+  const isVerbose = () => isDebug || program.opts().verbose === true;
 
   program
     .command("draw")
     .description(
       "Draw the workflow a module exports: an HTML page (default) or Mermaid text (--mermaid).",
     )
-    .argument("<module>", "a .ts or .js file exporting a Workflow instance or subclass")
+    .argument("<module>", MODULE_HELP)
     .option("-e, --export <name>", "the export to draw, when the module exports several workflows")
     .option(
       "-o, --output <file>",
@@ -57,23 +76,23 @@ export function createProgram(output: CliOutput): Command {
       "shorten longer labels to n characters (the last one becomes *)",
       parsePositiveInteger,
     )
-    .action(async (modulePath: string, options) => {
+    .action(async (modulePath: string, commandOptions) => {
       // Loaded on use, so that `--help` does not load the engine and the layout library.
       const { drawCommand } = await import("./draw-command.js");
-      await drawCommand(modulePath, options, output);
+      await drawCommand(modulePath, { ...commandOptions, verbose: isVerbose() }, output);
     });
 
   program
     .command("run")
     .description("Run the workflow a module exports and print its result.")
-    .argument("<module>", "a .ts or .js file exporting a Workflow instance or subclass")
+    .argument("<module>", MODULE_HELP)
     .option("-e, --export <name>", "the export to run, when the module exports several workflows")
     .option("-i, --input <json>", 'run input as a JSON object, e.g. \'{"query":"What is AI?"}\'')
     .option("-s, --stream", "print each streamed event as a line `eventType {json}` as it comes")
     .option("--draw <file>", "also write an HTML drawing of what the run did to <file>")
-    .action(async (modulePath: string, options) => {
+    .action(async (modulePath: string, commandOptions) => {
       const { runCommand } = await import("./run-command.js");
-      await runCommand(modulePath, options, output);
+      await runCommand(modulePath, { ...commandOptions, verbose: isVerbose() }, output);
     });
 
   return program;
@@ -81,10 +100,16 @@ export function createProgram(output: CliOutput): Command {
 
 /**
  * Runs the CLI on `args` (the arguments after `stepwise`) and resolves to the exit code. Errors
- * become one line on stderr; nothing is thrown.
+ * become one line on stderr (followed by the stack and causes with `--verbose` or
+ * `STEPWISE_DEBUG=1`); nothing is thrown.
  */
-export async function runCli(args: string[], output: CliOutput): Promise<number> {
-  const program = createProgram(output);
+export async function runCli(
+  args: string[],
+  output: CliOutput,
+  options: CliOptions = {},
+): Promise<number> {
+  const program = createProgram(output, options);
+  const isVerbose = () => isDebugEnv(options.env ?? process.env) || program.opts().verbose === true;
   try {
     await program.parseAsync(args, { from: "user" });
     return 0;
@@ -94,10 +119,16 @@ export async function runCli(args: string[], output: CliOutput): Promise<number>
       return error.exitCode;
     }
     if (error instanceof CliError) {
-      output.stderr(`stepwise: error: ${error.message}\n`);
+      const hint = error.hasStack && !isVerbose() ? " (--verbose prints the stack)" : "";
+      output.stderr(`stepwise: error: ${error.message}${hint}\n`);
+      if (isVerbose() && error.cause !== undefined) {
+        output.stderr(`${formatErrorChain(error.cause)}\n`);
+      }
       return error.exitCode;
     }
-    output.stderr(`stepwise: error: ${describeError(error)}\n`);
+    // Not an error the CLI expected: a bug, whose stack is worth having.
+    output.stderr(`stepwise: error: ${firstLine(describeError(error))}\n`);
+    if (isVerbose()) output.stderr(`${formatErrorChain(error)}\n`);
     return 1;
   }
 }

@@ -2,9 +2,10 @@
  * `stepwise run <module>`: runs the workflow a module exports and prints its result, optionally
  * printing each streamed event as it comes.
  */
-import { drawMostRecentExecution } from "@stepwise/draw";
-import { CliError, describeError } from "./cli-error.js";
-import { importModule, instantiateWorkflow, pickWorkflow } from "./load-workflow.js";
+import { CliError, describeError, firstLine } from "./cli-error.js";
+import { type DrawLibrary, loadDrawLibrary } from "./draw-library.js";
+import { importModule } from "./load-module.js";
+import { constructorArgumentsNote, instantiateWorkflow, pickWorkflow } from "./load-workflow.js";
 import type { CliOutput } from "./program.js";
 
 /** Options of `stepwise run`, as commander parses them. */
@@ -13,6 +14,8 @@ export interface RunCommandOptions {
   input?: string;
   stream?: boolean;
   draw?: string;
+  /** Say how the module is loaded. */
+  verbose?: boolean;
 }
 
 /**
@@ -39,25 +42,35 @@ export function parseRunInput(text: string | undefined): Record<string, unknown>
   return value as Record<string, unknown>;
 }
 
-/** Runs the module's workflow and prints the result (strings as they are, anything else as JSON). */
+/**
+ * Runs the module's workflow and prints the result (strings as they are, anything else as JSON).
+ */
 export async function runCommand(
   modulePath: string,
   options: RunCommandOptions,
   output: CliOutput,
 ): Promise<void> {
-  const input = parseRunInput(options.input);
-  const workflow = instantiateWorkflow(
-    pickWorkflow(await importModule(modulePath), modulePath, options.export),
+  const runInput = parseRunInput(options.input);
+  const moduleExports = await importModule(
+    modulePath,
+    options.verbose ? { log: (line) => output.stderr(`stepwise: ${line}\n`) } : {},
   );
+  const found = pickWorkflow(moduleExports, modulePath, options.export);
+  // Before the run, so that a missing @stepwise/draw does not cost a run.
+  const draw: DrawLibrary | null = options.draw === undefined ? null : await loadDrawLibrary();
+  const workflow = instantiateWorkflow(found);
+  const note = constructorArgumentsNote(found);
+  const withNote = (message: string) => (note === null ? message : `${message}; ${note}`);
 
   let handler: ReturnType<typeof workflow.run>;
   try {
-    handler = workflow.run(input);
+    handler = workflow.run(runInput);
   } catch (error) {
     // Validation of the graph or of the input happens before the run starts.
-    throw new CliError(`could not start the run: ${describeError(error)}`, 1, { cause: error });
+    throw new CliError(withNote(`could not start the run: ${firstLine(describeError(error))}`), 1, {
+      cause: error,
+    });
   }
-
   let result: unknown;
   try {
     if (options.stream) {
@@ -67,10 +80,13 @@ export async function runCommand(
     }
     result = await handler;
   } catch (error) {
-    throw new CliError(`the run failed: ${describeError(error)}`, 1, { cause: error });
+    throw new CliError(withNote(`the run failed: ${firstLine(describeError(error))}`), 1, {
+      cause: error,
+      hasStack: true,
+    });
   } finally {
-    if (options.draw !== undefined) {
-      const path = drawMostRecentExecution(handler, { filename: options.draw, workflow });
+    if (draw !== null && options.draw !== undefined) {
+      const path = draw.drawMostRecentExecution(handler, { filename: options.draw, workflow });
       output.stderr(`wrote ${path}\n`);
     }
   }

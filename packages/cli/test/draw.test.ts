@@ -3,21 +3,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { type CliRun, fixture, runStepwise } from "./spawn-cli.js";
+import { assertOneLineError } from "./assertions.js";
+import { runInProcess } from "./run-cli.js";
+import { fixture, runStepwise } from "./spawn-cli.js";
 
 const workDir = mkdtempSync(join(tmpdir(), "stepwise-cli-draw-"));
 after(() => rmSync(workDir, { recursive: true, force: true }));
-
-/** Asserts a failure reported as exactly one line, with exit code 1 and no stack trace. */
-function assertOneLineError(run: CliRun, pattern: RegExp) {
-  assert.equal(run.code, 1, `exit code (stderr: ${run.stderr})`);
-  assert.equal(run.stdout, "");
-  const lines = run.stderr.trimEnd().split("\n");
-  assert.equal(lines.length, 1, `one line, got:\n${run.stderr}`);
-  assert.match(lines[0]!, /^stepwise: error: /);
-  assert.match(lines[0]!, pattern);
-  assert.doesNotMatch(run.stderr, /\n\s+at /, "no stack trace");
-}
 
 describe("stepwise draw", { concurrency: 3 }, () => {
   it("writes <module name>.html in the current directory for the module's only workflow", async () => {
@@ -32,13 +23,13 @@ describe("stepwise draw", { concurrency: 3 }, () => {
 
   it("writes to the file named by -o", async () => {
     const output = join(workDir, "out", "flows.html");
-    const run = await runStepwise(["draw", fixture("rag.ts"), "-o", output]);
+    const run = await runInProcess(["draw", fixture("rag.ts"), "-o", output]);
     assert.equal(run.code, 0, run.stderr);
     assert.ok(existsSync(output));
   });
 
   it("prints Mermaid text with --mermaid", async () => {
-    const run = await runStepwise(["draw", fixture("rag.ts"), "--mermaid"]);
+    const run = await runInProcess(["draw", fixture("rag.ts"), "--mermaid"]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^flowchart TD\n/);
     assert.match(run.stdout, / {4}step_retrieve\["retrieve"\]:::stepStyle\n/);
@@ -47,13 +38,13 @@ describe("stepwise draw", { concurrency: 3 }, () => {
 
   it("writes the Mermaid text to -o with --mermaid", async () => {
     const output = join(workDir, "rag.mmd");
-    const run = await runStepwise(["draw", fixture("rag.ts"), "--mermaid", "-o", output]);
+    const run = await runInProcess(["draw", fixture("rag.ts"), "--mermaid", "-o", output]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(readFileSync(output, "utf8"), /^flowchart TD\n/);
   });
 
   it("draws the workflow named by --export when a module exports several", async () => {
-    const run = await runStepwise([
+    const run = await runInProcess([
       "draw",
       fixture("several.ts"),
       "--export",
@@ -66,13 +57,13 @@ describe("stepwise draw", { concurrency: 3 }, () => {
   });
 
   it("draws a workflow instance exported by a JavaScript module", async () => {
-    const run = await runStepwise(["draw", fixture("plain.js"), "--mermaid"]);
+    const run = await runInProcess(["draw", fixture("plain.js"), "--mermaid"]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /step_echo\["echo"\]/);
   });
 
   it("shortens labels with --max-label-length", async () => {
-    const run = await runStepwise([
+    const run = await runInProcess([
       "draw",
       fixture("rag.ts"),
       "--mermaid",
@@ -85,48 +76,48 @@ describe("stepwise draw", { concurrency: 3 }, () => {
 
   it("names the workflows when a module exports several and --export is missing", async () => {
     assertOneLineError(
-      await runStepwise(["draw", fixture("several.ts")]),
+      await runInProcess(["draw", fixture("several.ts")]),
       /exports several workflows \(`LowerWorkflow`, `UpperWorkflow`\); choose one with --export <name>/,
     );
   });
 
   it("names the module's exports when it exports no workflow", async () => {
     assertOneLineError(
-      await runStepwise(["draw", fixture("none.ts")]),
+      await runInProcess(["draw", fixture("none.ts")]),
       /exports no workflow .*; its exports are `answer`, `helper`/,
     );
   });
 
   it("lists the workflow exports when --export names a missing export", async () => {
     assertOneLineError(
-      await runStepwise(["draw", fixture("several.ts"), "--export", "Nope"]),
+      await runInProcess(["draw", fixture("several.ts"), "--export", "Nope"]),
       /has no export named `Nope`; its workflow exports are `LowerWorkflow`, `UpperWorkflow`/,
     );
   });
 
   it("says so when --export names something that is not a workflow", async () => {
     assertOneLineError(
-      await runStepwise(["draw", fixture("rag.ts"), "--export", "defaultQuery"]),
+      await runInProcess(["draw", fixture("rag.ts"), "--export", "defaultQuery"]),
       /export `defaultQuery` of .* is not a Workflow instance or subclass; its workflow exports are `RAGWorkflow`/,
     );
   });
 
   it("says which file is missing", async () => {
     assertOneLineError(
-      await runStepwise(["draw", "does-not-exist.ts"]),
+      await runInProcess(["draw", "does-not-exist.ts"]),
       /module `does-not-exist.ts` not found \(looked for .*does-not-exist.ts\)/,
     );
   });
 
   it("reports a module that throws while loading, quoting its error", async () => {
     assertOneLineError(
-      await runStepwise(["draw", fixture("throws-on-import.ts")]),
-      /could not load `.*throws-on-import.ts`: OPENAI_API_KEY is not set$/,
+      await runInProcess(["draw", fixture("throws-on-import.ts")]),
+      /could not load `.*throws-on-import.ts`: OPENAI_API_KEY is not set \(--verbose prints the stack\)$/,
     );
   });
 
   it("rejects a --max-label-length that is not a positive integer", async () => {
-    const run = await runStepwise(["draw", fixture("rag.ts"), "--max-label-length", "zero"]);
+    const run = await runInProcess(["draw", fixture("rag.ts"), "--max-label-length", "zero"]);
     assert.equal(run.code, 1);
     assert.match(run.stderr, /--max-label-length.*expected an integer of at least 1/);
   });

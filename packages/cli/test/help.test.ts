@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { runBin, runStepwise } from "./spawn-cli.js";
+import { runInProcess } from "./run-cli.js";
+import { runBin } from "./spawn-cli.js";
 
 describe("stepwise --help", () => {
   it("lists the draw and run commands and exits 0", async () => {
@@ -12,7 +13,7 @@ describe("stepwise --help", () => {
   });
 
   it("describes the options of draw", async () => {
-    const run = await runStepwise(["draw", "--help"]);
+    const run = await runInProcess(["draw", "--help"]);
     assert.equal(run.code, 0, run.stderr);
     for (const option of [
       "--export <name>",
@@ -25,21 +26,35 @@ describe("stepwise --help", () => {
   });
 
   it("describes the options of run", async () => {
-    const run = await runStepwise(["run", "--help"]);
+    const run = await runInProcess(["run", "--help"]);
     assert.equal(run.code, 0, run.stderr);
-    for (const option of ["--export <name>", "--input <json>", "--stream", "--draw <file>"]) {
+    for (const option of [
+      "--export <name>",
+      "--input <json>",
+      "--stream",
+      "--draw <file>",
+      "--verbose",
+    ]) {
       assert.ok(run.stdout.includes(option), `mentions ${option}`);
     }
   });
 
+  it("mentions --verbose and STEPWISE_DEBUG in the top-level help", async () => {
+    const run = await runInProcess(["--help"]);
+    assert.match(
+      run.stdout.replace(/\s+/g, " "),
+      /--verbose on an error, also print its stack and causes \(or set STEPWISE_DEBUG=1\)/,
+    );
+  });
+
   it("rejects an unknown command with exit code 1", async () => {
-    const run = await runStepwise(["paint"]);
+    const run = await runInProcess(["paint"]);
     assert.equal(run.code, 1);
     assert.match(run.stderr, /unknown command 'paint'/);
   });
 
   it("prints the version with --version", async () => {
-    const run = await runStepwise(["--version"]);
+    const run = await runInProcess(["--version"]);
     assert.equal(run.code, 0);
     assert.equal(run.stdout, "0.1.0\n");
   });
