@@ -19,6 +19,8 @@
 export { CliError } from "./cli-error.js";
 // Commands
 export { type DrawCommandOptions, drawCommand } from "./draw-command.js";
+// Answers to a run's questions (InputRequiredEvent)
+export { type CliInput, parseRespondOption } from "./human-input.js";
 // Find and load the workflow a module exports
 export { type ImportModuleOptions, importModule } from "./load-module.js";
 export {

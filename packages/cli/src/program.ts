@@ -3,6 +3,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { CliError, describeError, firstLine, formatErrorChain } from "./cli-error.js";
+import type { CliInput } from "./human-input.js";
 
 /** Where the CLI writes. Tests pass their own; the bin passes process.stdout / process.stderr. */
 export interface CliOutput {
@@ -12,6 +13,8 @@ export interface CliOutput {
 
 /** What else the CLI reads, besides its arguments. */
 export interface CliOptions {
+  /** Where answers to a run's questions come from; the bin passes stdin. @default none */
+  input?: CliInput;
   /** The environment, for `STEPWISE_DEBUG`. @default process.env */
   env?: Readonly<Record<string, string | undefined>>;
 }
@@ -27,6 +30,10 @@ function parsePositiveInteger(value: string): number {
     throw new InvalidArgumentError("expected an integer of at least 1.");
   }
   return parsed;
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 /** Whether `STEPWISE_DEBUG` asks for stacks: set, and not `0` or `false`. */
@@ -89,10 +96,37 @@ export function createProgram(output: CliOutput, options: CliOptions = {}): Comm
     .option("-e, --export <name>", "the export to run, when the module exports several workflows")
     .option("-i, --input <json>", 'run input as a JSON object, e.g. \'{"query":"What is AI?"}\'')
     .option("-s, --stream", "print each streamed event as a line `eventType {json}` as it comes")
+    .option(
+      "-r, --respond <answer>",
+      "answer the run's next question (InputRequiredEvent): a JSON object of the response " +
+        "event's fields, or text for its `response` field; repeat it, or pass a JSON array, " +
+        "for several",
+      collect,
+    )
     .option("--draw <file>", "also write an HTML drawing of what the run did to <file>")
+    .addHelpText(
+      "after",
+      [
+        "",
+        "Questions: for each InputRequiredEvent of the run, the CLI sends the workflow's own",
+        "HumanResponseEvent subclass (the one a step waits for with ctx.waitForEvent, else one a",
+        "step accepts). Answers come from --respond, then from stdin: a prompt on a terminal,",
+        'one line per question from a pipe. A JSON object ({"approved":true}) gives the event\'s',
+        "fields; plain text fills its `response` field. The workflow's timeout still applies.",
+        "",
+        "Examples:",
+        `  $ stepwise run refund.ts --input '{"amount":250}' --respond '{"approved":true}'`,
+        `  $ echo '{"approved":false}' | stepwise run refund.ts --input '{"amount":250}'`,
+      ].join("\n"),
+    )
     .action(async (modulePath: string, commandOptions) => {
       const { runCommand } = await import("./run-command.js");
-      await runCommand(modulePath, { ...commandOptions, verbose: isVerbose() }, output);
+      await runCommand(
+        modulePath,
+        { ...commandOptions, verbose: isVerbose() },
+        output,
+        options.input,
+      );
     });
 
   return program;

@@ -1,12 +1,15 @@
 /**
  * `stepwise run <module>`: runs the workflow a module exports and prints its result, optionally
- * printing each streamed event as it comes.
+ * printing each streamed event as it comes, and answering the run's `InputRequiredEvent`s.
  */
+import { InputRequiredEvent } from "@stepwise/core";
 import { CliError, describeError, firstLine } from "./cli-error.js";
 import { type DrawLibrary, loadDrawLibrary } from "./draw-library.js";
+import { type CliInput, HumanResponder, parseRespondOption } from "./human-input.js";
 import { importModule } from "./load-module.js";
 import { constructorArgumentsNote, instantiateWorkflow, pickWorkflow } from "./load-workflow.js";
 import type { CliOutput } from "./program.js";
+import { exportedEventClasses } from "./response-event.js";
 
 /** Options of `stepwise run`, as commander parses them. */
 export interface RunCommandOptions {
@@ -14,6 +17,8 @@ export interface RunCommandOptions {
   input?: string;
   stream?: boolean;
   draw?: string;
+  /** Answers to the run's questions, in order (each a JSON object, text, or a JSON array of them). */
+  respond?: string[];
   /** Say how the module is loaded. */
   verbose?: boolean;
 }
@@ -44,13 +49,16 @@ export function parseRunInput(text: string | undefined): Record<string, unknown>
 
 /**
  * Runs the module's workflow and prints the result (strings as they are, anything else as JSON).
+ * Each `InputRequiredEvent` is answered from `--respond`, then from `input` (stdin in the bin).
  */
 export async function runCommand(
   modulePath: string,
   options: RunCommandOptions,
   output: CliOutput,
+  input?: CliInput,
 ): Promise<void> {
   const runInput = parseRunInput(options.input);
+  const answers = parseRespondOption(options.respond ?? []);
   const moduleExports = await importModule(
     modulePath,
     options.verbose ? { log: (line) => output.stderr(`stepwise: ${line}\n`) } : {},
@@ -71,19 +79,35 @@ export async function runCommand(
       cause: error,
     });
   }
+  const responder = new HumanResponder({
+    workflow,
+    handler,
+    knownClasses: exportedEventClasses(moduleExports),
+    answers,
+    input,
+    output,
+  });
+
   let result: unknown;
   try {
-    if (options.stream) {
+    try {
       for await (const event of handler.streamEvents()) {
-        output.stdout(`${formatStreamedEvent(event)}\n`);
+        if (options.stream) output.stdout(`${formatStreamedEvent(event)}\n`);
+        if (event instanceof InputRequiredEvent) await responder.answer(event);
       }
+    } catch (error) {
+      // The CLI could not answer: end the run, then say why.
+      await handler.cancel();
+      throw error;
     }
-    result = await handler;
-  } catch (error) {
-    throw new CliError(withNote(`the run failed: ${firstLine(describeError(error))}`), 1, {
-      cause: error,
-      hasStack: true,
-    });
+    try {
+      result = await handler;
+    } catch (error) {
+      throw new CliError(withNote(`the run failed: ${firstLine(describeError(error))}`), 1, {
+        cause: error,
+        hasStack: true,
+      });
+    }
   } finally {
     if (draw !== null && options.draw !== undefined) {
       const path = draw.drawMostRecentExecution(handler, { filename: options.draw, workflow });

@@ -32,11 +32,26 @@ describe("stepwise --help", () => {
       "--export <name>",
       "--input <json>",
       "--stream",
+      "--respond <answer>",
       "--draw <file>",
       "--verbose",
     ]) {
       assert.ok(run.stdout.includes(option), `mentions ${option}`);
     }
+  });
+
+  it("says how run answers a question and how an answer becomes a response event", async () => {
+    const run = await runInProcess(["run", "--help"]);
+    assert.equal(run.code, 0, run.stderr);
+    const text = run.stdout.replace(/\s+/g, " ");
+    assert.match(
+      text,
+      /for each InputRequiredEvent of the run, the CLI sends the workflow's own HumanResponseEvent subclass/,
+    );
+    assert.match(
+      text,
+      /A JSON object \(\{"approved":true\}\) gives the event's fields; plain text fills its `response` field/,
+    );
   });
 
   it("mentions --verbose and STEPWISE_DEBUG in the top-level help", async () => {

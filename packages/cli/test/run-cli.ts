@@ -3,11 +3,13 @@
  * The test process runs like the bin from the sources does (tsx, the `@stepwise/source`
  * condition), so loading fixtures here is as faithful as a child process, and much faster.
  */
-import { runCli } from "@stepwise/cli";
+import { type CliInput, runCli } from "@stepwise/cli";
 import type { CliRun } from "./spawn-cli.js";
 
 /** Options of {@link runInProcess}. */
 export interface InProcessOptions {
+  /** Answers typed or piped in. */
+  input?: CliInput;
   env?: Record<string, string | undefined>;
 }
 
@@ -28,7 +30,27 @@ export async function runInProcess(
         stderr += text;
       },
     },
-    { env: options.env ?? {} },
+    { ...(options.input ? { input: options.input } : {}), env: options.env ?? {} },
   );
   return { code, stdout, stderr };
+}
+
+/**
+ * Answers given line by line, as a terminal (`isInteractive`) or a pipe would; `null` once they
+ * run out. Records the prompts it was shown.
+ */
+export function scriptedInput(
+  lines: readonly string[],
+  isInteractive: boolean,
+): CliInput & { prompts: string[] } {
+  const queue = [...lines];
+  const prompts: string[] = [];
+  return {
+    isInteractive,
+    prompts,
+    async readLine(prompt) {
+      prompts.push(prompt);
+      return queue.shift() ?? null;
+    },
+  };
 }
