@@ -9,6 +9,8 @@ import { WorkflowRuntimeError, WorkflowTimeoutError } from "./errors.js";
 import { decodeEvent, UnrevivedEvent } from "./event-codec.js";
 import type { Event, EventClass } from "./events.js";
 import { safeText } from "./internal/describe.js";
+import { isWorkflow, workflowSpec } from "./internal/workflow-registry.js";
+import type { StepChannel } from "./runtime/invocation.js";
 import type { Invocation, Runner } from "./runtime/runner.js";
 import type { WorkflowSpec } from "./runtime/spec.js";
 import {
@@ -54,18 +56,24 @@ interface ContextOwner {
 }
 
 let pendingStep: { parent: Context; runner: Runner; invocation: Invocation } | null = null;
-let specOf: (owner: ContextOwner) => WorkflowSpec;
+function specOf(owner: ContextOwner): WorkflowSpec {
+  if (!isWorkflow(owner)) {
+    throw new WorkflowRuntimeError("`new Context(workflow)` needs a Workflow instance.");
+  }
+  return workflowSpec(owner);
+}
 let access: {
   attach(ctx: Context, runner: Runner): void;
   restored(ctx: Context): { state: RunState; runId: string | null } | null;
+  restore(
+    ctx: Context,
+    state: RunState,
+    runId: string,
+    store: Record<string, unknown> | null,
+  ): void;
   runner(ctx: Context): Runner | null;
   owner(ctx: Context): ContextOwner;
 };
-
-/** @internal Called by the workflow: how contexts reach a workflow's compiled spec. */
-export function setSpecResolver(resolver: (owner: ContextOwner) => WorkflowSpec): void {
-  specOf = resolver;
-}
 
 /** @internal The context a step invocation receives. */
 export function createStepContext(
@@ -75,6 +83,21 @@ export function createStepContext(
 ): Context {
   pendingStep = { parent, runner, invocation };
   return new Context(null as unknown as ContextOwner);
+}
+
+/**
+ * @internal A context for a run rebuilt from a journal: `wf.run(undefined, { ctx })` (or the
+ * runtime) resumes it.
+ */
+export function restoredContext(
+  workflow: ContextOwner,
+  store: Record<string, unknown> | null,
+  state: RunState,
+  runId: string,
+): Context {
+  const ctx = new Context(workflow);
+  access.restore(ctx, state, runId, store);
+  return ctx;
 }
 
 /** @internal Binds a context to the run it now belongs to. */
@@ -110,9 +133,13 @@ function countsOf(expected: readonly EventClass[]): Record<string, number> {
 }
 
 /** A waiter's event restored from a snapshot may still be JSON: revive it with the class the step names. */
-function reviveResolved(record: EventRecord, eventClass: EventClass, runner: Runner): unknown {
+function reviveResolved(
+  record: EventRecord,
+  eventClass: EventClass,
+  channel: StepChannel,
+): unknown {
   if (!(record.value instanceof UnrevivedEvent)) return record.value;
-  const registry = new Map(runner.spec.registry);
+  const registry = new Map(channel.registry);
   registry.set(eventClass.eventType, eventClass);
   const value = decodeEvent(record.value.json, registry);
   (record as { value: unknown }).value = value;
@@ -135,7 +162,8 @@ export class Context<TState = any> {
   readonly #owner: ContextOwner;
   readonly #store: StateStore<TState>;
   readonly #serializer: StoreSerializer;
-  readonly #invocation: Invocation | null;
+  /** A step's context: its channel to the run. Null for `handler.ctx` and contexts made before a run. */
+  readonly #invocation: StepChannel | null;
   #runner: Runner | null;
   #restored: { state: RunState; runId: string | null } | null = null;
 
@@ -147,6 +175,10 @@ export class Context<TState = any> {
       },
       restored: (ctx) => ctx.#restored,
       runner: (ctx) => ctx.#runner,
+      restore(ctx, state, runId, store) {
+        if (store) ctx.#store.restore(store);
+        ctx.#restored = { state, runId };
+      },
       owner: (ctx) => ctx.#owner,
     };
   }
@@ -198,7 +230,7 @@ export class Context<TState = any> {
 
   /** The id of the run this context belongs to. */
   get runId(): string {
-    const id = this.#runner?.runId ?? this.#restored?.runId;
+    const id = this.#invocation?.runId ?? this.#runner?.runId ?? this.#restored?.runId;
     if (!id)
       throw new WorkflowRuntimeError(
         "`ctx.runId` is known once the workflow has started: call `workflow.run()` first.",
@@ -208,6 +240,7 @@ export class Context<TState = any> {
 
   /** Aborted when the run ends (stop, failure, cancel or timeout): pass it to fetch and LLM calls. */
   get signal(): AbortSignal {
+    if (this.#invocation) return this.#invocation.signal;
     if (!this.#runner) {
       throw new WorkflowRuntimeError(
         "`ctx.signal` requires a running workflow. Call `workflow.run()` first.",
@@ -228,12 +261,16 @@ export class Context<TState = any> {
    * that does not accept the event.
    */
   sendEvent(event: Event, options: { step?: string } = {}): void {
+    if (this.#invocation) {
+      this.#invocation.sendEvent(event, options.step);
+      return;
+    }
     if (!this.#runner) {
       throw new WorkflowRuntimeError(
         "`ctx.sendEvent()` called before the workflow started. Call `workflow.run()` first, then send with `handler.sendEvent()`.",
       );
     }
-    this.#runner.send(event, options.step, this.#invocation);
+    this.#runner.send(event, options.step, null);
   }
 
   /**
@@ -246,10 +283,9 @@ export class Context<TState = any> {
     expected: T,
     bufferId = "default",
   ): { -readonly [K in keyof T]: T[K] extends EventClass<infer E> ? E : never } | null {
-    const invocation = this.#stepOnly("collectEvents");
+    const channel = this.#stepOnly("collectEvents");
     if (expected.length === 0) return [] as never;
-    const runner = this.#runner as Runner;
-    const taken = runner.collect(invocation, bufferId, event, countsOf(expected));
+    const taken = channel.collect(bufferId, event, countsOf(expected));
     if (!taken) return null;
     const cursor: Record<string, number> = {};
     return expected.map((cls) => {
@@ -262,8 +298,7 @@ export class Context<TState = any> {
 
   /** Puts an event on the run's stream (e.g. tokens as they stream from an LLM). */
   writeEventToStream(event: Event): void {
-    this.#stepOnly("writeEventToStream");
-    (this.#runner as Runner).writeToStream(event);
+    this.#stepOnly("writeEventToStream").writeEvent(event);
   }
 
   /**
@@ -277,18 +312,17 @@ export class Context<TState = any> {
     eventClass: EventClass<T>,
     options: WaitForEventOptions = {},
   ): Promise<T> {
-    const invocation = this.#stepOnly("waitForEvent");
-    const runner = this.#runner as Runner;
+    const channel = this.#stepOnly("waitForEvent");
     const requirements = options.requirements ?? null;
     const key = options.waiterId ?? `${eventClass.eventType}:${stableJson(requirements)}`;
-    const id = `${key}@${invocation.item.event.id}`;
-    const waiter = runner.state.steps[invocation.info.name]?.waiters.find((w) => w.id === id);
-    if (waiter?.resolved) return reviveResolved(waiter.resolved, eventClass, runner) as T;
+    const id = `${key}@${channel.item.event.id}`;
+    const waiter = channel.waiter(id);
+    if (waiter?.resolved) return reviveResolved(waiter.resolved, eventClass, channel) as T;
     if (waiter?.timedOut) {
       throw new WorkflowTimeoutError(
         `Timed out waiting for ${eventClass.eventType}`,
         options.timeout ?? 2000,
-        [invocation.info.name],
+        [channel.stepName],
       );
     }
     const timeout = options.timeout === undefined ? 2000 : options.timeout;
@@ -300,8 +334,7 @@ export class Context<TState = any> {
         `\`timeout\` of \`waitForEvent\` must be a finite number of seconds >= 0, or null to wait for ever; got ${safeText(timeout)}.`,
       );
     }
-    runner.wait(
-      invocation,
+    channel.wait(
       {
         id,
         eventType: eventClass.eventType,
@@ -316,9 +349,9 @@ export class Context<TState = any> {
 
   /** Where the current input stands in its retries. */
   retryInfo(): RetryInfo {
-    const invocation = this.#stepOnly("retryInfo");
-    const item = invocation.item;
-    const now = (this.#runner as Runner).clock.now();
+    const channel = this.#stepOnly("retryInfo");
+    const item = channel.item;
+    const now = channel.now();
     const lastError = item.lastError
       ? ((item.lastError.value as Error | undefined) ?? new Error(item.lastError.message))
       : null;
@@ -350,7 +383,7 @@ export class Context<TState = any> {
     });
   }
 
-  #stepOnly(method: string): Invocation {
+  #stepOnly(method: string): StepChannel {
     if (!this.#invocation) {
       throw new WorkflowRuntimeError(
         `\`ctx.${method}()\` is only available from within step functions.`,

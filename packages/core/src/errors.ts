@@ -112,12 +112,84 @@ export class WorkflowCancelledError extends StepwiseError {
 
 /** Misuse at run time: a step returned a non-event, an unknown step was targeted, ... */
 export class WorkflowRuntimeError extends StepwiseError {
-  override readonly name = "WorkflowRuntimeError";
+  override readonly name: string = "WorkflowRuntimeError";
 }
 
-/** A snapshot could not be read: malformed, from another workflow, or of an unknown version. */
+/** Why a runtime refused to start a run. */
+export type RunAdmissionCode = "duplicateRunId";
+
+/**
+ * A runtime refused to start a run: a run with the same id is in progress there. A server maps
+ * `code` to an HTTP status (409).
+ */
+export class RunAdmissionError extends WorkflowRuntimeError {
+  override readonly name = "RunAdmissionError";
+  constructor(
+    readonly code: RunAdmissionCode,
+    readonly runId: string,
+    readonly runtime: string,
+  ) {
+    super(
+      `Workflow run with runId \`${runId}\` already exists on the ${runtime} runtime. Use another runId, or wait until that run has ended.`,
+    );
+  }
+}
+
+/** What is wrong with a snapshot, as {@link SnapshotError.code} reports it. */
+export type SnapshotErrorCode =
+  /** The text given to `Context.fromJSON` is not JSON. */
+  | "notJson"
+  /** JSON, but not something `ctx.toJSON()` wrote (no `format: "stepwise.context"`). */
+  | "notASnapshot"
+  /** Written in a format version this version of stepwise does not read. */
+  | "unsupportedVersion"
+  /** A field is missing or has the wrong type or range. */
+  | "malformed"
+  /** Written by another workflow (another name). */
+  | "otherWorkflow"
+  /** Written by a version of the workflow with other steps. */
+  | "stepsDiffer"
+  /** Holds an event whose `eventType` the workflow has no class for. */
+  | "unknownEventType"
+  /** Holds an event whose fields fail its class's schema. */
+  | "invalidEvent"
+  /** A store value the serializer or the workflow's state schema refuses. */
+  | "invalidStore"
+  /** `toJSON()`: the run or store holds a value a snapshot cannot carry faithfully. */
+  | "unserializable"
+  /** Well-formed, but its parts disagree (a timer for a missing waiter, an event twice, ...). */
+  | "inconsistent";
+
+/** Where a {@link SnapshotError} found its problem, and what caused it. */
+export interface SnapshotErrorDetails {
+  /** The field: a path in the snapshot (`run.steps.work.queue[0].event.id`), or in an event's fields. */
+  readonly path?: string;
+  /** The `eventType` of the event concerned. */
+  readonly eventType?: string;
+  /** The store key concerned. */
+  readonly key?: string;
+  readonly cause?: unknown;
+}
+
+/**
+ * A snapshot could not be written (`toJSON()`) or read (`Context.fromJSON`): `code` says what kind
+ * of problem, `path`, `eventType` and `key` say where.
+ */
 export class SnapshotError extends StepwiseError {
   override readonly name = "SnapshotError";
+  readonly code: SnapshotErrorCode;
+  /** The field concerned, or null when the problem is the snapshot as a whole. */
+  readonly path: string | null;
+  readonly eventType: string | null;
+  readonly key: string | null;
+
+  constructor(code: SnapshotErrorCode, message: string, details: SnapshotErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.code = code;
+    this.path = details.path ?? null;
+    this.eventType = details.eventType ?? null;
+    this.key = details.key ?? null;
+  }
 }
 
 /** Turns anything a step threw into an `Error`, once, at the boundary. Never throws. */

@@ -69,13 +69,22 @@ type FieldsArg<S extends z.ZodRawShape> =
     ? [fields?: z.input<z.ZodObject<S>>]
     : [fields: z.input<z.ZodObject<S>>];
 
+/** `T` without index signatures, and without `Event`'s methods (mapping would fix their `this`). */
 type RemoveIndex<T> = {
-  [K in keyof T as string extends K ? never : number extends K ? never : K]: T[K];
+  [K in keyof T as string extends K
+    ? never
+    : number extends K
+      ? never
+      : K extends keyof Event
+        ? never
+        : K]: T[K];
 };
 
 /** The parent's instance type, minus `StartEvent`'s "any field" index signature. */
 type ParentInstance<TBase extends abstract new (...args: any) => any> =
-  string extends keyof InstanceType<TBase> ? RemoveIndex<InstanceType<TBase>> : InstanceType<TBase>;
+  string extends keyof InstanceType<TBase>
+    ? Event & RemoveIndex<InstanceType<TBase>>
+    : InstanceType<TBase>;
 
 /** Type-only key under which a defined event class's type records its fields' zod shape. */
 declare const fieldsShape: unique symbol;
@@ -84,6 +93,37 @@ declare const fieldsShape: unique symbol;
 type ParentShape<TBase> = TBase extends { readonly [fieldsShape]?: infer P extends z.ZodRawShape }
   ? P
   : {};
+
+/** Type-only key under which `StartEvent` and `StopEvent` record their role on the class's type. */
+declare const roleBrand: unique symbol;
+
+/**
+ * `"start"` for `StartEvent` and its subclasses, `"stop"` for `StopEvent` and its subclasses,
+ * else `"event"`: the role an event class plays in a workflow, read from its type.
+ */
+export type EventClassRole<C> = C extends { readonly [roleBrand]: infer R } ? R : "event";
+
+/**
+ * `true` when `C` is `StopEvent` itself, whose runs resolve to the stop event's `result`; `false`
+ * for a class made with `StopEvent.define(...)`, whose runs resolve to the event. A subclass
+ * that adds nothing (`class Done extends StopEvent {}`) looks like `StopEvent` to the type system.
+ */
+export type IsBaseStopEvent<C> = typeof fieldsShape extends keyof C
+  ? false
+  : typeof StopEvent extends C
+    ? true
+    : false;
+
+type DeclaredFieldName<T> = Exclude<keyof T, keyof Event | symbol | number>;
+
+/**
+ * The field names `ev.get` takes for an event type: its declared fields (offered first), or any
+ * other string, since start and stop events may carry undeclared fields.
+ */
+export type EventFieldName<T> = DeclaredFieldName<T> | (string & {});
+
+/** The type of field `K` of an event type: `unknown` for a field the type does not declare. */
+export type EventFieldValue<T, K> = K extends DeclaredFieldName<T> ? T[K] : unknown;
 
 /** The class `Event.define(shape)` returns: the parent's statics plus a typed constructor. */
 export type DefinedEvent<
@@ -187,10 +227,18 @@ export class Event {
     Object.freeze(this);
   }
 
-  /** Reads a field, or `defaultValue` when the event has no such field (or it is `undefined`). */
-  get<T = any>(key: string, defaultValue?: T): T {
+  /**
+   * Reads a field, or `defaultValue` when the event has no such field (or it is `undefined`).
+   * Typed by the event's fields: `ev.get("joke")` is a `string` on a `JokeEvent`.
+   */
+  get<K extends EventFieldName<this>>(key: K): EventFieldValue<this, K>;
+  get<K extends EventFieldName<this>, D>(
+    key: K,
+    defaultValue: D,
+  ): Exclude<EventFieldValue<this, K>, undefined> | D;
+  get(key: string, defaultValue?: unknown): unknown {
     const value = Object.hasOwn(this, key) ? (this as Record<string, unknown>)[key] : undefined;
-    return (value === undefined ? defaultValue : value) as T;
+    return value === undefined ? defaultValue : value;
   }
 
   /**
@@ -260,6 +308,7 @@ export function eventRole(cls: EventClass): EventRole {
  * readable as a property or with `get`. Extend `StartEvent.define(shape)` for a typed start.
  */
 export class StartEvent extends Event {
+  declare static readonly [roleBrand]: "start";
   readonly [key: string]: any;
   static {
     Object.defineProperty(StartEvent, EVENT_DYNAMIC, { value: true });
@@ -271,6 +320,7 @@ export class StartEvent extends Event {
  * A typed stop (`StopEvent.define(shape)`) is returned from `await handler` as the event itself.
  */
 export class StopEvent<TResult = any> extends Event {
+  declare static readonly [roleBrand]: "stop";
   declare readonly result: TResult;
   static {
     Object.defineProperty(StopEvent, EVENT_DYNAMIC, { value: true });

@@ -5,6 +5,7 @@
 import type { Context } from "./context.js";
 import { WorkflowRuntimeError } from "./errors.js";
 import type { Event } from "./events.js";
+import type { LoggedEvent, SubscribeOptions } from "./runtime/run-log.js";
 import type { Runner } from "./runtime/runner.js";
 import type { RunTrace } from "./trace.js";
 
@@ -62,7 +63,35 @@ export class WorkflowHandler<TResult = any> implements Promise<TResult> {
         );
       }
     }
-    return this.#runner.stream.consume(options.includeInternal === true);
+    return this.#runner.streamEvents(options.includeInternal === true);
+  }
+
+  /**
+   * Follows the run's numbered log from after sequence `after` (`-1`, the default: from the
+   * start; `handler.lastSeq`: only what comes next), internal events too when asked. Any number
+   * of subscribers, each in order, with nothing missed and nothing twice; every subscription
+   * ends when the run ends.
+   */
+  subscribe(options: SubscribeOptions = {}): AsyncIterable<LoggedEvent> {
+    for (const key of Object.keys(options ?? {})) {
+      if (key !== "after" && key !== "includeInternal") {
+        throw new WorkflowRuntimeError(
+          `Unknown option \`${key}\` of \`subscribe()\`. Valid options are: after, includeInternal.`,
+        );
+      }
+    }
+    const after = options.after ?? -1;
+    if (!Number.isInteger(after)) {
+      throw new WorkflowRuntimeError(
+        `\`after\` of \`subscribe()\` must be an integer sequence number (-1 for the start); got ${String(after)}.`,
+      );
+    }
+    return this.#runner.eventLog.subscribe(options);
+  }
+
+  /** The sequence number of the latest event the run published (-1 before the first). */
+  get lastSeq(): number {
+    return this.#runner.eventLog.nextSeq - 1;
   }
 
   /** Sends an event into the run (fire-and-forget), to every acceptor or to `step` only. */

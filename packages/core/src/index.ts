@@ -24,10 +24,16 @@ import "./internal/metadata.js";
 
 export type { ContextOptions, RetryInfo, WaitForEventOptions } from "./context.js";
 export { Context } from "./context.js";
-export type { EventFieldIssue, ValidationCode, ValidationProblem } from "./errors.js";
+export type {
+  EventFieldIssue,
+  SnapshotErrorCode,
+  ValidationCode,
+  ValidationProblem,
+} from "./errors.js";
 // Errors: every error stepwise throws.
 export {
   EventValidationError,
+  RunAdmissionError,
   SnapshotError,
   StepwiseError,
   WorkflowCancelledError,
@@ -35,7 +41,15 @@ export {
   WorkflowTimeoutError,
   WorkflowValidationError,
 } from "./errors.js";
-export type { DefinedEvent, EventClass, EventJSON, EventRole, InstanceOfEvents } from "./events.js";
+export type {
+  DefinedEvent,
+  EventClass,
+  EventFieldName,
+  EventFieldValue,
+  EventJSON,
+  EventRole,
+  InstanceOfEvents,
+} from "./events.js";
 // Events: typed data carriers, and the events the engine itself publishes.
 export {
   Event,
@@ -52,10 +66,15 @@ export {
   WorkflowIdleEvent,
   WorkflowTimedOutEvent,
 } from "./events.js";
+export type { ErrorClass } from "./failure.js";
+// Failures: errors as data across journals and snapshots; errors no retry can mend.
+export { isNonRetryable, nonRetryable } from "./failure.js";
 export type { GraphEdge, GraphNode, WorkflowGraph } from "./graph.js";
 export type { StreamEventsOptions } from "./handler.js";
 // Running: the handler, the context and its store, snapshots, traces.
 export { WorkflowHandler } from "./handler.js";
+export type { JournalErrorCode } from "./journal-error.js";
+export { JournalError } from "./journal-error.js";
 export type {
   RetryPolicy,
   RetryPolicyOptions,
@@ -96,23 +115,29 @@ export {
   waitRandom,
   waitRandomExponential,
 } from "./retry.js";
-export type { Runtime } from "./runtime/adapter.js";
+export type { RunSummary, Runtime } from "./runtime/adapter.js";
 export type { Clock } from "./runtime/clock.js";
 export { TestClock } from "./runtime/clock.js";
 export type { InMemoryRuntimeOptions } from "./runtime/in-memory.js";
 // Runtimes: where runs execute, and the clocks they use.
 export { InMemoryRuntime } from "./runtime/in-memory.js";
+export type { RunEnd, RunObserver } from "./runtime/observer.js";
+export type { LoggedEvent, SubscribeOptions } from "./runtime/run-log.js";
 export type { ContextSnapshot, StoreSerializer } from "./snapshot.js";
 export { jsonSerializer } from "./snapshot.js";
 export { StateStore } from "./state-store.js";
 export type {
   CatchErrorOptions,
+  CollectOption,
   EventClasses,
   StepDecorator,
   StepFunction,
+  StepInput,
   StepMethodCheck,
   StepOptions,
+  StepOutput,
   StepReturn,
+  StepWorkflowCheck,
 } from "./step.js";
 export { catchError, step } from "./step.js";
 export type { StepGraphCheck } from "./step-registry.js";
@@ -121,6 +146,11 @@ export type { TestRunOptions, WorkflowTestResult } from "./testing.js";
 export { WorkflowTestRunner } from "./testing.js";
 export type { RunTrace, TraceEvent, TraceInvocation, TraceStatus } from "./trace.js";
 export type { GraphCheckName } from "./validate.js";
-export type { RunOptions, WorkflowOptions } from "./workflow.js";
+export type {
+  RunOptions,
+  WorkflowOptions,
+  WorkflowTypes,
+  WorkflowWithStep,
+} from "./workflow.js";
 // Workflows and steps.
 export { getWorkflowGraph, Workflow } from "./workflow.js";

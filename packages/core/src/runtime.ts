@@ -39,11 +39,48 @@ export {
   encodeEvent,
   encodeValue,
 } from "./event-codec.js";
-export type { RunAdapter, RunInfo, Runtime } from "./runtime/adapter.js";
+export type { BuiltInErrorName, ErrorRegistry, FailureJson } from "./failure.js";
+export {
+  createErrorRegistry,
+  decodeFailure,
+  defaultErrorRegistry,
+  encodeFailure,
+  errorClassProblems,
+  isFailureJson,
+} from "./failure.js";
+export type {
+  JournalBatch,
+  JournalEntry,
+  PublishedEntry,
+  RunEndStatus,
+  RunInfo,
+  RunJournal,
+  RunServices,
+  RunSummary,
+  Runtime,
+  StartRunRequest,
+} from "./runtime/adapter.js";
 export type { Clock } from "./runtime/clock.js";
 export { systemClock, TestClock } from "./runtime/clock.js";
 export { defaultRuntime, InMemoryRuntime } from "./runtime/in-memory.js";
-export type { Invocation, RunnerInit } from "./runtime/runner.js";
+export type { ChannelHost, StepChannel, WaiterStatus } from "./runtime/invocation.js";
+export { Invocation } from "./runtime/invocation.js";
+export type { LocalRuntimeOptions, StoredRun } from "./runtime/local-runtime.js";
+export { LocalRuntime } from "./runtime/local-runtime.js";
+export type { RunEnd, RunObserver } from "./runtime/observer.js";
+export type { RebuiltRun } from "./runtime/rebuild.js";
+export { rebuildRun } from "./runtime/rebuild.js";
+export type { LoggedEvent, SubscribeOptions } from "./runtime/run-log.js";
+export { RunLog } from "./runtime/run-log.js";
+export type { RunnerInit } from "./runtime/runner.js";
 export { Runner } from "./runtime/runner.js";
 export type { StepInfo, WorkflowSpec } from "./runtime/spec.js";
+export type { DecodeTickOptions } from "./runtime/tick-codec.js";
+export {
+  decodePublished,
+  decodeTick,
+  encodePublished,
+  encodeTick,
+  TICK_FORMAT_VERSION,
+} from "./runtime/tick-codec.js";
 export { runnerOf, workflowSpec } from "./workflow.js";

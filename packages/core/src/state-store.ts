@@ -3,9 +3,11 @@
  * through a lock so that edits never interleave, optionally typed by a zod schema.
  */
 import type { z } from "zod";
-import { WorkflowRuntimeError } from "./errors.js";
+import { SnapshotError, WorkflowRuntimeError } from "./errors.js";
 
 const MAX_PATH_SEGMENTS = 1000;
+/** Segments that reach an object's prototype machinery instead of its data. */
+const FORBIDDEN_SEGMENTS = new Set(["__proto__", "constructor", "prototype"]);
 
 function splitPath(path: string): string[] {
   if (typeof path !== "string" || path.length === 0) {
@@ -18,6 +20,13 @@ function splitPath(path: string): string[] {
     throw new WorkflowRuntimeError(
       `Store path has ${segments.length} segments; at most ${MAX_PATH_SEGMENTS} are allowed.`,
     );
+  }
+  for (const segment of segments) {
+    if (FORBIDDEN_SEGMENTS.has(segment)) {
+      throw new WorkflowRuntimeError(
+        `Store path \`${path}\` has a segment \`${segment}\`, which would reach an object's prototype instead of its data; store keys cannot be \`__proto__\`, \`constructor\` or \`prototype\`. Rename the key.`,
+      );
+    }
   }
   return segments;
 }
@@ -133,11 +142,32 @@ export class StateStore<TState = Record<string, any>> {
     });
   }
 
-  /** @internal Replaces the state at once (restoring a snapshot), checked against the schema. */
+  /**
+   * @internal Replaces the state at once (restoring a snapshot), checked against the schema.
+   * @throws {@link SnapshotError} (`invalidStore`) naming the key that fails the schema.
+   */
   restore(data: Record<string, unknown>): void {
-    this.#data = this.#schema
-      ? this.#validate({ ...StateStore.defaults(this.#schema), ...data })
-      : data;
+    if (!this.#schema) {
+      this.#data = data;
+      return;
+    }
+    const parsed = this.#schema.safeParse({ ...StateStore.defaults(this.#schema), ...data });
+    if (!parsed.success) {
+      const issues = parsed.error.issues;
+      const described = issues
+        .map((i) => `\`${i.path.map(String).join(".") || "(state)"}\`: ${i.message}`)
+        .join("; ");
+      const key = issues[0]?.path[0];
+      throw new SnapshotError(
+        "invalidStore",
+        `The snapshot's store does not match the workflow's state schema: ${described}. Restore it with the workflow version that wrote it.`,
+        {
+          ...(key === undefined ? {} : { key: String(key), path: `store.${String(key)}` }),
+          cause: parsed.error,
+        },
+      );
+    }
+    this.#data = parsed.data as Record<string, unknown>;
   }
 
   /** @internal The raw state, for snapshots. */

@@ -4,7 +4,14 @@
  * method whose parameter or return type disagrees with `accepts`/`emits`.
  */
 import type { Context } from "./context.js";
-import { type EventClass, type InstanceOfEvents, StepFailedEvent } from "./events.js";
+import {
+  type EventClass,
+  type EventClassRole,
+  type InstanceOfEvents,
+  type IsBaseStopEvent,
+  StepFailedEvent,
+  type StopEvent,
+} from "./events.js";
 import type { RetryPolicy } from "./retry.js";
 import {
   recordLegacy,
@@ -12,14 +19,24 @@ import {
   type StepDeclaration,
   type StepGraphCheck,
 } from "./step-registry.js";
+import type { StepHost, WorkflowTypes } from "./workflow.js";
 
 /** One event class or several. */
 export type EventClasses = EventClass | readonly EventClass[];
 
-/** Options of `@step` and `addStep`. */
+/** The `collect` option of a step: every event of the fan-out, or the first `take`. */
+export type CollectOption = true | { readonly take: number };
+
+/**
+ * Options of `@step` and `addStep`. `TFanOut`, `TCollect` and `TJoin` are the literal types of
+ * `fanOut`, `collect` and `join`, which decide the step function's parameter and return types.
+ */
 export interface StepOptions<
   TAccepts extends EventClasses = EventClasses,
   TEmits extends EventClasses = never,
+  TFanOut extends boolean | undefined = boolean | undefined,
+  TCollect extends CollectOption | undefined = CollectOption | undefined,
+  TJoin extends boolean | undefined = boolean | undefined,
 > {
   /** The event class(es) the step receives. Routing is by exact class. */
   accepts: TAccepts;
@@ -42,18 +59,18 @@ export interface StepOptions<
    * The step may return an array of events: they fan out as one collection, which a step with
    * `collect` receives back as one array once every branch has finished. @default false
    */
-  fanOut?: boolean;
+  fanOut?: TFanOut;
   /**
    * Fan-in: the step runs once per fan-out collection with the `accepts` events its branches
    * produced, as an array in fan-out order (`[]` when none did). `{ take: n }` runs it on the
    * n-th event with the first n. The step's first parameter is an array.
    */
-  collect?: true | { readonly take: number };
+  collect?: TCollect;
   /**
    * Join: the step runs once it holds one event of each `accepts` class, receiving them as a
    * tuple in `accepts` order. The step's first parameter is that tuple.
    */
-  join?: boolean;
+  join?: TJoin;
 }
 
 /** Options of `@catchError`. */
@@ -72,6 +89,44 @@ export type StepReturn<TEmits extends EventClasses> =
   | null
   | undefined
   | void;
+
+/** Whether an option's literal type turns it on, leaves it off, or may do either. */
+type OptionMode<T, TOn> = [T] extends [never]
+  ? "off"
+  : [T] extends [TOn]
+    ? "on"
+    : [T] extends [false | undefined]
+      ? "off"
+      : "either";
+
+/** One instance per `accepts` class, in order: what a `join` step receives. */
+type JoinTuple<TAcc> = TAcc extends readonly unknown[]
+  ? { -readonly [K in keyof TAcc]: InstanceOfEvents<TAcc[K]> }
+  : [InstanceOfEvents<TAcc>];
+
+/**
+ * The first parameter of a step: one of its `accepts` events; with `collect`, an array of them;
+ * with `join: true`, a tuple of one event per `accepts` class in order.
+ */
+export type StepInput<
+  TAcc extends EventClasses,
+  TCollect extends CollectOption | undefined = undefined,
+  TJoin extends boolean | undefined = undefined,
+> =
+  OptionMode<TCollect, CollectOption> extends "on"
+    ? InstanceOfEvents<TAcc>[]
+    :
+        | (OptionMode<TCollect, CollectOption> extends "off" ? never : InstanceOfEvents<TAcc>[])
+        | (OptionMode<TJoin, true> extends "off" ? never : JoinTuple<TAcc>)
+        | (OptionMode<TJoin, true> extends "on" ? never : InstanceOfEvents<TAcc>);
+
+/** What a step may return: one of its `emits` events or nothing; with `fanOut: true`, also an array of them. */
+export type StepOutput<
+  TEmits extends EventClasses,
+  TFanOut extends boolean | undefined = undefined,
+> =
+  | StepReturn<TEmits>
+  | (OptionMode<TFanOut, true> extends "off" ? never : readonly InstanceOfEvents<TEmits>[]);
 
 type FirstParam<M> = M extends (ev: infer P, ...rest: any[]) => any ? P : never;
 
@@ -92,19 +147,144 @@ export type StepMethodCheck<M, TAcc, TRet> =
   ParamAccepts<M, TAcc> extends true
     ? ReturnEmits<M, TRet> extends true
       ? unknown
-      : { "@step: the method's return type must be one of the `emits` events, null or void": never }
-    : { "@step: the method's first parameter must accept every `accepts` event": never };
+      : {
+          "@step: the method's return type must be one of the `emits` events (or an array of them with `fanOut: true`), null or void": never;
+        }
+    : {
+        "@step: the method's first parameter must accept every `accepts` event (an array of them with `collect`, a tuple in `accepts` order with `join: true`)": never;
+      };
+
+/** The classes of an `accepts`/`emits` option whose role (see `EventClassRole`) is `TRole`. */
+export type ClassesWithRole<T, TRole> = (T extends readonly (infer C)[] ? C : T) extends infer C
+  ? C extends unknown
+    ? EventClassRole<C> extends TRole
+      ? C
+      : never
+    : never
+  : never;
+
+/** The fields `run()` takes to make a start event of class `C`. */
+export type StartInputOf<C> = C extends abstract new (
+  ...args: infer P
+) => any
+  ? P extends []
+    ? {}
+    : Exclude<P[0], undefined>
+  : never;
+
+type IsAny<T> = 0 extends 1 & T ? true : false;
+
+type ArrayItems<T> = T extends readonly (infer I)[] ? I : T;
+
+/** The `result` types of the `StopEvent`s a step returns (`any` when it returns none). */
+type ReturnedResult<TReturned> = [Extract<ArrayItems<Awaited<TReturned>>, StopEvent<any>>] extends [
+  never,
+]
+  ? any
+  : Extract<ArrayItems<Awaited<TReturned>>, StopEvent<any>> extends { readonly result: infer R }
+    ? R
+    : never;
+
+/**
+ * What `await handler` gives when a run stops with stop event class `C`: the event itself, or
+ * for `StopEvent` itself its `result` (typed by what the step returns: `TReturned`).
+ */
+export type RunResultOf<C, TReturned = unknown> = C extends unknown
+  ? IsBaseStopEvent<C> extends true
+    ? ReturnedResult<TReturned>
+    : InstanceOfEvents<C>
+  : never;
+
+/** A workflow's start input type leaves `run()` open: any fields (the default, or `StartEvent`'s). */
+export type IsOpenStartInput<T> = string extends keyof T ? true : false;
+
+/** Start classes are looked at first, so that a step without one never depends on `TStart`. */
+type StartFits<TStart, TAcc> = [ClassesWithRole<TAcc, "start">] extends [never]
+  ? true
+  : IsOpenStartInput<TStart> extends true
+    ? true
+    : [TStart] extends [StartInputOf<ClassesWithRole<TAcc, "start">>]
+      ? true
+      : false;
+
+type ResultFits<TResult, TEmits, TReturned> = [ClassesWithRole<TEmits, "stop">] extends [never]
+  ? true
+  : IsAny<TResult> extends true
+    ? true
+    : [RunResultOf<ClassesWithRole<TEmits, "stop">, TReturned>] extends [TResult]
+      ? true
+      : false;
+
+/**
+ * `unknown` when a step's start and stop events agree with the class's declared
+ * `Workflow<TStart, TResult>`; otherwise an object whose key explains why not. In a class that
+ * is itself generic in `TStart` or `TResult` the check cannot be decided, and passes: these
+ * conditionals have no `infer`, so TypeScript relates the context to a deferred one through the
+ * branch that `any` would take.
+ */
+export type StepWorkflowCheck<This, TAcc, TEmits, M> = [WorkflowTypes<This>] extends [never]
+  ? unknown
+  : StartFits<WorkflowTypes<This>["start"], TAcc> extends false
+    ? {
+        "@step: the workflow's `TStart` (in `extends Workflow<TStart, TResult>`) must be the fields of the start event this step accepts": never;
+      }
+    : ResultFits<WorkflowTypes<This>["result"], TEmits, ReturnOf<M>> extends false
+      ? {
+          "@step: the stop event this step emits must give the workflow's `TResult` (in `extends Workflow<TStart, TResult>`): its `result` for `StopEvent`, else the event": never;
+        }
+      : unknown;
+
+/** What the class's `TStart` must fit for a step accepting `TAcc`: `unknown` when anything does. */
+type StartNeed<TAcc> = [ClassesWithRole<TAcc, "start">] extends [never]
+  ? unknown
+  : IsOpenStartInput<StartInputOf<ClassesWithRole<TAcc, "start">>> extends true
+    ? unknown
+    : StartInputOf<ClassesWithRole<TAcc, "start">>;
+
+/** A function taking the result a step emitting `TEmits` may end the run with (`unknown`: none, or `any`). */
+type ResultNeed<TEmits, TReturned> = [ClassesWithRole<TEmits, "stop">] extends [never]
+  ? unknown
+  : IsAny<RunResultOf<ClassesWithRole<TEmits, "stop">, TReturned>> extends true
+    ? unknown
+    : (result: RunResultOf<ClassesWithRole<TEmits, "stop">, TReturned>) => void;
 
 type AnyMethod = (this: any, ev: any, ...rest: any[]) => any;
 
-/** The decorator `@step(...)` returns: standard (TC39) and legacy signatures. */
-export interface StepDecorator<TAcc, TRet> {
+type ReturnOf<M> = M extends (...args: any[]) => infer R ? R : never;
+
+/**
+ * The decorator `@step(...)` returns: standard (TC39) and legacy signatures. `TAcc` is what the
+ * method's first parameter must accept, `TRet` what it may return; `TAccClasses` and
+ * `TEmitClasses` are the declared classes, checked against the class's `Workflow<TStart, TResult>`.
+ * Each mode has two signatures: the first explains a mismatch; the second accepts a class that
+ * is generic in `TStart` or `TResult` when their constraints fit (the first cannot decide it).
+ */
+export interface StepDecorator<TAcc, TRet, TAccClasses = never, TEmitClasses = never> {
   <This, M extends AnyMethod>(
+    method: M,
+    context: ClassMethodDecoratorContext<This, M> &
+      StepMethodCheck<M, TAcc, TRet> &
+      StepWorkflowCheck<This, TAccClasses, TEmitClasses, M>,
+  ): void;
+  <
+    This extends StepHost<StartNeed<TAccClasses>, ResultNeed<TEmitClasses, ReturnOf<M>>>,
+    M extends AnyMethod,
+  >(
     method: M,
     context: ClassMethodDecoratorContext<This, M> & StepMethodCheck<M, TAcc, TRet>,
   ): void;
-  <M extends AnyMethod>(
-    prototype: object,
+  <This, M extends AnyMethod>(
+    prototype: This,
+    name: string | symbol,
+    descriptor: TypedPropertyDescriptor<M> &
+      StepMethodCheck<M, TAcc, TRet> &
+      StepWorkflowCheck<This, TAccClasses, TEmitClasses, M>,
+  ): void;
+  <
+    This extends StepHost<StartNeed<TAccClasses>, ResultNeed<TEmitClasses, ReturnOf<M>>>,
+    M extends AnyMethod,
+  >(
+    prototype: This,
     name: string | symbol,
     descriptor: TypedPropertyDescriptor<M> & StepMethodCheck<M, TAcc, TRet>,
   ): void;
@@ -209,12 +389,18 @@ function makeDecorator(
  *   critique(ev: JokeEvent) { return new StopEvent({ result: ev.joke }); }
  * }
  */
-export function step<const TAcc extends EventClasses, const TEmits extends EventClasses = never>(
-  options: StepOptions<TAcc, TEmits>,
-): StepDecorator<InstanceOfEvents<TAcc>, InstanceOfEvents<TEmits>> {
+export function step<
+  const TAcc extends EventClasses,
+  const TEmits extends EventClasses = never,
+  const TFanOut extends boolean | undefined = undefined,
+  const TCollect extends CollectOption | undefined = undefined,
+  const TJoin extends boolean | undefined = undefined,
+>(
+  options: StepOptions<TAcc, TEmits, TFanOut, TCollect, TJoin>,
+): StepDecorator<StepInput<TAcc, TCollect, TJoin>, StepOutput<TEmits, TFanOut>, TAcc, TEmits> {
   return makeDecorator("@step", (methodName, fn) =>
     declareStep(methodName, options as StepOptions<EventClasses, EventClasses>, fn),
-  ) as unknown as StepDecorator<InstanceOfEvents<TAcc>, InstanceOfEvents<TEmits>>;
+  ) as never;
 }
 
 /**
@@ -224,7 +410,7 @@ export function step<const TAcc extends EventClasses, const TEmits extends Event
  */
 export function catchError<const TEmits extends EventClasses = never>(
   options: CatchErrorOptions<TEmits> = {},
-): StepDecorator<StepFailedEvent, InstanceOfEvents<TEmits>> {
+): StepDecorator<StepFailedEvent, InstanceOfEvents<TEmits>, never, TEmits> {
   return makeDecorator("@catchError", (methodName, fn) =>
     declareStep(
       methodName,
@@ -237,11 +423,22 @@ export function catchError<const TEmits extends EventClasses = never>(
       },
       fn,
     ),
-  ) as unknown as StepDecorator<StepFailedEvent, InstanceOfEvents<TEmits>>;
+  ) as never;
 }
 
-/** A step function as `addStep` takes it. */
-export type StepFunction<TAcc extends EventClasses, TEmits extends EventClasses, TState = any> = (
-  ev: InstanceOfEvents<TAcc>,
+/**
+ * A step function as `addStep` takes it. Its first parameter is an `accepts` event (an array of
+ * them with `collect`, a tuple with `join: true`); it returns an `emits` event or nothing (or an
+ * array of `emits` events with `fanOut: true`).
+ */
+export type StepFunction<
+  TAcc extends EventClasses,
+  TEmits extends EventClasses,
+  TState = any,
+  TFanOut extends boolean | undefined = undefined,
+  TCollect extends CollectOption | undefined = undefined,
+  TJoin extends boolean | undefined = undefined,
+> = (
+  ev: StepInput<TAcc, TCollect, TJoin>,
   ctx: Context<TState>,
-) => StepReturn<TEmits> | Promise<StepReturn<TEmits>>;
+) => StepOutput<TEmits, TFanOut> | Promise<StepOutput<TEmits, TFanOut>>;

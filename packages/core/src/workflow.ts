@@ -11,7 +11,6 @@ import {
   createStepContext,
   restoredRun,
   runnerOf,
-  setSpecResolver,
 } from "./context.js";
 import type { RunConfig } from "./control-loop/run-state.js";
 import { initialRunState } from "./control-loop/run-state.js";
@@ -25,18 +24,30 @@ import {
 import { createEventRegistry } from "./event-codec.js";
 import { Event, type EventClass, type StartEvent, type StopEvent } from "./events.js";
 import { buildGraph, type WorkflowGraph } from "./graph.js";
-import { WorkflowHandler } from "./handler.js";
+import type { WorkflowHandler } from "./handler.js";
 import { describeValue, safeText } from "./internal/describe.js";
 import { createRunId } from "./internal/ids.js";
+import {
+  isWorkflow,
+  registerWorkflow,
+  workflowSpec,
+  workflowSteps,
+} from "./internal/workflow-registry.js";
 import { zod3StateProblems } from "./internal/zod-version.js";
 import type { Runtime } from "./runtime/adapter.js";
 import { defaultRuntime } from "./runtime/in-memory.js";
+import type { RunObserver } from "./runtime/observer.js";
 import { Runner } from "./runtime/runner.js";
 import type { StepInfo, WorkflowSpec } from "./runtime/spec.js";
 import {
   type CatchErrorOptions,
+  type ClassesWithRole,
+  type CollectOption,
   declareStep,
   type EventClasses,
+  type IsOpenStartInput,
+  type RunResultOf,
+  type StartInputOf,
   type StepFunction,
   type StepOptions,
 } from "./step.js";
@@ -73,6 +84,8 @@ export interface WorkflowOptions<TState = any> {
   logger?: (line: string) => void;
   /** Record what each run did, for `handler.trace()` and drawings. @default true */
   trace?: boolean;
+  /** Told what happens in every run of this workflow (e.g. tracing, metrics). */
+  observers?: readonly RunObserver[];
 }
 
 /** Options of `wf.run(input, options)`. */
@@ -96,20 +109,74 @@ const OPTION_NAMES = new Set([
   "state",
   "logger",
   "trace",
+  "observers",
 ]);
 const RUN_OPTION_NAMES = new Set(["ctx", "runId", "signal"]);
 
-/** The instance registry behind `Context` and `getWorkflowGraph`; private fields can't be reached otherwise. */
-const compiled = new WeakMap<object, () => WorkflowSpec>();
-const stepTables = new WeakMap<object, () => readonly StepDeclaration[]>();
-setSpecResolver((owner) => {
-  const spec = compiled.get(owner);
-  if (!spec) throw new WorkflowRuntimeError("`new Context(workflow)` needs a Workflow instance.");
-  return spec();
-});
+/** Type-only key under which a workflow's type records its start input, result and state. */
+declare const workflowTypes: unique symbol;
+
+/**
+ * What a workflow type declares: `start`, the fields `run()` takes; `result`, what `await
+ * handler` gives; `state`, the store's type. `never` for a type that is not a workflow.
+ */
+export type WorkflowTypes<W> = W extends {
+  readonly [workflowTypes]?: infer T extends { start: unknown; result: unknown; state: unknown };
+}
+  ? T
+  : never;
+
+/**
+ * What `@step` requires of a class, as a structural type: its `TStart` must fit `TStartNeed` and
+ * its `TResult` take `TResultNeed`'s argument. Being structural, it checks a class that is
+ * generic in `TStart` or `TResult` through their constraints, as TypeScript checks generics.
+ */
+export type StepHost<TStartNeed, TResultNeed> = {
+  readonly [workflowTypes]?: { readonly startCheck: TStartNeed; readonly resultCheck: TResultNeed };
+};
+
+type IsAny<T> = 0 extends 1 & T ? true : false;
+
+/** A start class with typed fields replaces the start input; `StartEvent` itself keeps it. */
+type NextStart<TStart, TAcc> = [ClassesWithRole<TAcc, "start">] extends [never]
+  ? TStart
+  : IsOpenStartInput<StartInputOf<ClassesWithRole<TAcc, "start">>> extends true
+    ? TStart
+    : StartInputOf<ClassesWithRole<TAcc, "start">>;
+
+/**
+ * A typed stop class gives its instances as the result (`StopEvent` itself: `any`); results of
+ * several stop steps add up, and `any` (nothing known) gives way to a known result.
+ */
+type NextResult<TResult, TEmits> = [ClassesWithRole<TEmits, "stop">] extends [never]
+  ? TResult
+  : MergeResult<TResult, RunResultOf<ClassesWithRole<TEmits, "stop">>>;
+
+type MergeResult<TOld, TNew> =
+  IsAny<TOld> extends true ? TNew : IsAny<TNew> extends true ? TOld : TOld | TNew;
+
+/**
+ * The type `addStep` returns. On a plain `Workflow`, a workflow whose `run()` input and result
+ * follow the step's start and stop events; a subclass keeps its own type and the
+ * `Workflow<TStart, TResult>` it declares.
+ */
+export type WorkflowWithStep<W, TAcc, TEmits> =
+  WorkflowTypes<W> extends { start: infer S; result: infer R; state: infer St }
+    ? Workflow<S, R, St> extends W
+      ? Workflow<NextStart<S, TAcc>, NextResult<R, TEmits>, St>
+      : W
+    : W;
 
 /**
  * A workflow. Subclass it with `@step` methods, or build one with `addStep`.
+ *
+ * Typed runs: `TStart` is the fields `run()` takes (the start event's constructor input) and
+ * `TResult` what `await handler` gives: the stop event itself for a typed stop
+ * (`StopEvent.define(...)`), or the `result` of a `StopEvent`. A class declares them,
+ * `class Rag extends Workflow<{ query: string }, Answer>`, and `@step` checks the start event it
+ * accepts and the stop event it emits against them. Built with `addStep`, a workflow infers them
+ * from its steps: `new Workflow().addStep("go", { accepts: Query, emits: Answer }, fn)` runs with
+ * `Query`'s fields and resolves to an `Answer`.
  *
  * @example
  * class JokeFlow extends Workflow {
@@ -121,6 +188,17 @@ setSpecResolver((owner) => {
  * const result = await new JokeFlow({ timeout: 60 }).run({ topic: "pirates" });
  */
 export class Workflow<TStart = Record<string, any>, TResult = any, TState = any> {
+  /** Type-only (never set): the class's type parameters, read by `addStep` and `@step`. */
+  declare readonly [workflowTypes]?: {
+    readonly start: TStart;
+    readonly result: TResult;
+    readonly state: TState;
+    /** For `@step`: `any` when `run()` takes any fields, else `TStart`. */
+    readonly startCheck: IsOpenStartInput<TStart> extends true ? any : TStart;
+    /** For `@step`: takes the run's result (anything when `TResult` is `any` or `unknown`). */
+    readonly resultCheck: unknown extends TResult ? any : (result: TResult) => void;
+  };
+
   /** zod schema of the store for every instance of this class; every field needs a default. */
   static state?: z.ZodType;
 
@@ -138,10 +216,9 @@ export class Workflow<TStart = Record<string, any>, TResult = any, TState = any>
   readonly #stateSchema: z.ZodType | undefined;
   readonly #logger: (line: string) => void;
   readonly #trace: boolean;
+  readonly #observers: readonly RunObserver[];
   #spec: WorkflowSpec | null = null;
   #validated = false;
-  #running = 0;
-  readonly #waiting: (() => void)[] = [];
 
   /**
    * @throws {@link WorkflowValidationError} for unknown options, a bad `numWorkers`, no or
@@ -187,14 +264,18 @@ export class Workflow<TStart = Record<string, any>, TResult = any, TState = any>
     problems.push(...zod3StateProblems(name, this.#stateSchema));
     this.#logger = guardedLogger(name, options.logger ?? ((line) => console.log(line)));
     this.#trace = options.trace !== false;
+    this.#observers = options.observers ?? [];
     for (const declared of classSteps(new.target as never)) {
       if (this.#steps.has(declared.name)) problems.push(duplicateStepProblem(name, declared.name));
       this.#steps.set(declared.name, declared);
     }
     problems.push(...checkDeclarations(name, [...this.#steps.values()], this.#skipGraphChecks));
     if (problems.length > 0) throw new WorkflowValidationError(name, problems);
-    compiled.set(this, () => this.#compile(false));
-    stepTables.set(this, () => [...this.#steps.values()]);
+    registerWorkflow(
+      this,
+      () => this.#compile(false),
+      () => [...this.#steps.values()],
+    );
   }
 
   /**
@@ -203,11 +284,19 @@ export class Workflow<TStart = Record<string, any>, TResult = any, TState = any>
    * For a `@catchError` handler, pass `accepts: StepFailedEvent` and `catchError: { forSteps, maxRecoveries }`.
    * @throws {@link WorkflowValidationError} for a duplicate name or bad options.
    */
-  addStep<const TAcc extends EventClasses, const TEmits extends EventClasses = never>(
+  addStep<
+    const TAcc extends EventClasses,
+    const TEmits extends EventClasses = never,
+    const TFanOut extends boolean | undefined = undefined,
+    const TCollect extends CollectOption | undefined = undefined,
+    const TJoin extends boolean | undefined = undefined,
+  >(
     name: string,
-    options: StepOptions<TAcc, TEmits> & { catchError?: CatchErrorOptions<EventClasses> },
-    fn: StepFunction<TAcc, TEmits, TState>,
-  ): this {
+    options: StepOptions<TAcc, TEmits, TFanOut, TCollect, TJoin> & {
+      catchError?: CatchErrorOptions<EventClasses>;
+    },
+    fn: StepFunction<TAcc, TEmits, TState, TFanOut, TCollect, TJoin>,
+  ): WorkflowWithStep<this, TAcc, TEmits> {
     if (this.#steps.has(name)) {
       throw new WorkflowValidationError(this.workflowName, [
         duplicateStepProblem(this.workflowName, name),
@@ -234,7 +323,8 @@ export class Workflow<TStart = Record<string, any>, TResult = any, TState = any>
     this.#steps.set(name, declared);
     this.#spec = null;
     this.#validated = false;
-    return this;
+    // The same object: only its type learns the step's start and stop events.
+    return this as never;
   }
 
   /**
@@ -322,27 +412,16 @@ export class Workflow<TStart = Record<string, any>, TResult = any, TState = any>
     }
     const startEvent = restored ? null : this.#startEvent(input, spec);
     const runId = options.runId ?? restored?.runId ?? createRunId();
-    const adapter = this.#runtime.beginRun({ runId, workflowName: this.workflowName });
-    const runner = new Runner({
-      spec,
-      adapter,
-      runId,
-      startEvent,
-      state: restored ? restored.state : initialRunState(spec.config),
-      stepContext: (r, invocation) => createStepContext(ctx, r, invocation),
-    });
-    attachRun(ctx, runner);
-    const handler = new WorkflowHandler<TResult>(runner, ctx);
-    if (signal) cancelOnAbort(signal, runner);
-    this.#acquire(runner);
-    return handler;
+    const state = restored ? restored.state : initialRunState(spec.config);
+    const request = { workflow: this as Workflow, runId, startEvent, state, ctx, signal };
+    return this.#runtime.startRun(request) as WorkflowHandler<TResult>;
   }
 
   /** A context made or restored for another workflow cannot run here: its steps would not match. */
   #checkOwner(ctx: Context): void {
     const owner = contextOwner(ctx) as object;
     if (owner === this) return;
-    const theirs = compiled.get(owner)?.();
+    const theirs = isWorkflow(owner) ? workflowSpec(owner) : undefined;
     const sameShape =
       theirs !== undefined &&
       owner.constructor === this.constructor &&
@@ -352,25 +431,6 @@ export class Workflow<TStart = Record<string, any>, TResult = any, TState = any>
     throw new WorkflowRuntimeError(
       `This context was made for workflow \`${(owner as { workflowName?: string }).workflowName}\`, not \`${this.workflowName}\`: its steps and store belong to that workflow. Run it with the workflow it was made for, or make one with \`new Context(thisWorkflow)\` / \`Context.fromJSON(thisWorkflow, snapshot)\`.`,
     );
-  }
-
-  /** Starts the run when a slot is free (`numConcurrentRuns`), on a microtask so the caller can subscribe first. */
-  #acquire(runner: Runner): void {
-    const begin = () => {
-      this.#running++;
-      runner.onEnd(() => {
-        this.#running--;
-        this.#waiting.shift()?.();
-      });
-      void Promise.resolve().then(() => runner.start());
-    };
-    if (this.numConcurrentRuns !== null && this.#running >= this.numConcurrentRuns) {
-      if (this.verbose)
-        this.#logger(`[${this.workflowName}] run ${runner.runId} waiting for a free run slot`);
-      this.#waiting.push(() => (runner.isEnded ? this.#waiting.shift()?.() : begin()));
-    } else {
-      begin();
-    }
   }
 
   #startEvent(input: unknown, spec: WorkflowSpec): Event {
@@ -432,6 +492,7 @@ export class Workflow<TStart = Record<string, any>, TResult = any, TState = any>
       log: this.verbose ? this.#logger : null,
       stateSchema: this.#stateSchema,
       trace: this.#trace,
+      observers: this.#observers,
       ensureRoute: subclassing ? (cls) => addRoutes(config, steps, cls) : null,
     };
     return this.#spec;
@@ -485,46 +546,6 @@ function isAbortSignal(value: unknown): value is AbortSignal {
   );
 }
 
-/** The runs one signal cancels: one listener per signal, however many runs share it. */
-class SignalRuns {
-  readonly #runs = new Set<Runner>();
-  readonly #signal: AbortSignal;
-  readonly #onAbort = () => {
-    bySignal.delete(this.#signal);
-    for (const run of [...this.#runs]) run.cancel();
-  };
-
-  constructor(signal: AbortSignal) {
-    this.#signal = signal;
-    signal.addEventListener("abort", this.#onAbort, { once: true });
-  }
-
-  add(runner: Runner): void {
-    this.#runs.add(runner);
-    runner.onEnd(() => {
-      this.#runs.delete(runner);
-      if (this.#runs.size > 0 || bySignal.get(this.#signal) !== this) return;
-      bySignal.delete(this.#signal);
-      this.#signal.removeEventListener("abort", this.#onAbort);
-    });
-  }
-}
-
-const bySignal = new WeakMap<AbortSignal, SignalRuns>();
-
-function cancelOnAbort(signal: AbortSignal, runner: Runner): void {
-  if (signal.aborted) {
-    queueMicrotask(() => runner.cancel());
-    return;
-  }
-  let group = bySignal.get(signal);
-  if (!group) {
-    group = new SignalRuns(signal);
-    bySignal.set(signal, group);
-  }
-  group.add(runner);
-}
-
 /**
  * The step/event graph of a workflow class (without instantiating it) or instance (including
  * steps added with `addStep`), built from the declared `accepts`/`emits`.
@@ -535,18 +556,12 @@ export function getWorkflowGraph(
   if (typeof workflow === "function") {
     return buildGraph(workflow.name, classSteps(workflow));
   }
-  const table = stepTables.get(workflow);
+  const table = workflowSteps(workflow);
   if (!table)
     throw new WorkflowRuntimeError("`getWorkflowGraph()` takes a Workflow class or instance.");
-  return buildGraph(workflow.workflowName, table());
+  return buildGraph(workflow.workflowName, table);
 }
 
 /** @internal The compiled spec of a workflow, for runtimes. */
-export function workflowSpec(workflow: Workflow): WorkflowSpec {
-  const spec = compiled.get(workflow);
-  if (!spec) throw new WorkflowRuntimeError("`workflowSpec()` takes a Workflow instance.");
-  return spec();
-}
-
 /** @internal The run behind a context, for runtimes and tests. */
-export { runnerOf };
+export { runnerOf, workflowSpec };

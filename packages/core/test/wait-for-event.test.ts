@@ -35,7 +35,7 @@ function runtime(clock = new TestClock()) {
 }
 
 /** A step that asks a question, waits for the answer and stops with it; counts its starts. */
-function askingWorkflow(counter: { before: number }) {
+function askingWorkflow(counter: { before: number }, clock = new TestClock()) {
   class Asking extends Workflow {
     @step({ accepts: StartEvent, emits: StopEvent })
     async ask(ev: StartEvent, ctx: Context) {
@@ -46,7 +46,7 @@ function askingWorkflow(counter: { before: number }) {
       return new StopEvent({ result: `${ev.topic}: ${answer.text}` });
     }
   }
-  return new Asking({ runtime: runtime() });
+  return new Asking({ runtime: runtime(clock) });
 }
 
 describe("ctx.waitForEvent", () => {
@@ -313,11 +313,14 @@ describe("human in the loop", () => {
   });
 
   it("publishes WorkflowIdleEvent with includeInternal once nothing can move", async () => {
-    const handler = new Interview({ runtime: runtime() }).run({ field: "name" });
+    const clock = new TestClock();
+    const handler = new Interview({ runtime: runtime(clock) }).run({ field: "name" });
     const seen: string[] = [];
     for await (const ev of handler.streamEvents({ includeInternal: true })) {
       if (ev instanceof StepStateChanged) continue;
       seen.push(ev.constructor.name);
+      // The idle check is a 0 ms timer of the run's clock.
+      if (ev instanceof QuestionEvent) void clock.advance(0);
       if (ev instanceof WorkflowIdleEvent) handler.sendEvent(new AnswerEvent({ text: "Ada" }));
     }
     assert.equal(await handler, "answered: Ada");
@@ -325,11 +328,13 @@ describe("human in the loop", () => {
   });
 
   it("publishes WorkflowIdleEvent while a step is parked in waitForEvent", async () => {
-    const handler = askingWorkflow({ before: 0 }).run({ topic: "colour" });
+    const clock = new TestClock();
+    const handler = askingWorkflow({ before: 0 }, clock).run({ topic: "colour" });
     const seen: string[] = [];
     for await (const ev of handler.streamEvents({ includeInternal: true })) {
       if (ev instanceof StepStateChanged) continue;
       seen.push(ev.constructor.name);
+      if (ev instanceof QuestionEvent) void clock.advance(0);
       if (ev instanceof WorkflowIdleEvent) handler.sendEvent(new AnswerEvent({ text: "red" }));
     }
     assert.equal(await handler, "colour: red");

@@ -14,6 +14,15 @@ export type Command =
   | { readonly type: "enqueued"; readonly step: string; readonly item: WorkItem }
   /** Put `event` on the run's stream (InputRequired events, waiter events). */
   | { readonly type: "publish"; readonly event: EventRecord }
+  /** Put a step's own stream event on the run's stream. */
+  | { readonly type: "write"; readonly event: unknown }
+  /** A waiter resolved or timed out; its step runs again. */
+  | {
+      readonly type: "waitEnded";
+      readonly step: string;
+      readonly waiterId: string;
+      readonly timedOut: boolean;
+    }
   /** An event reached no step (published as `UnhandledEvent` with `includeInternal`). */
   | { readonly type: "unhandled"; readonly event: EventRecord; readonly step: string | null }
   /** The run went quiet: nothing runs and nothing is queued. */

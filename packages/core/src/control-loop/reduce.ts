@@ -67,12 +67,25 @@ export function reduceInto(state: RunState, tick: Tick, now: number, commands: C
       timer(state, tick.id, now, commands);
       break;
     case "cancel":
-      if (state.status === "running") {
+      // Before the start (`idle`) too: a run cancelled before it started runs no step.
+      if (state.status === "running" || state.status === "idle") {
         state.status = "cancelled";
         disarmTimers(state, commands);
         commands.push({ type: "cancelled" });
       }
       break;
+    case "store":
+      return;
+    case "write":
+      if (state.status === "running") commands.push({ type: "write", event: tick.event });
+      return;
+    case "crash":
+      if (state.status === "running" || state.status === "idle") {
+        finish(state, commands);
+        state.status = "failed";
+        commands.push({ type: "fail", step: "", error: tick.error, attempts: 0, elapsedMs: 0 });
+      }
+      return;
     case "fault":
       if (state.status === "running") {
         finish(state, commands);
@@ -267,6 +280,7 @@ function resolveWaiters(
         waiter.timerId = null;
       }
       resolved.add(name);
+      commands.push({ type: "waitEnded", step: name, waiterId: waiter.id, timedOut: false });
       waiter.item.rerun = true;
       enqueue(state, name, waiter.item, now, commands);
     }
@@ -522,6 +536,7 @@ function timer(state: RunState, id: string, now: number, commands: Command[]): v
       if (!waiter || waiter.resolved) return;
       waiter.timedOut = true;
       waiter.timerId = null;
+      commands.push({ type: "waitEnded", step: inner.step, waiterId: waiter.id, timedOut: true });
       waiter.item.rerun = true;
       enqueue(state, inner.step, waiter.item, now, commands);
       break;

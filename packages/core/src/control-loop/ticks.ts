@@ -120,6 +120,12 @@ export type Tick =
   | { readonly type: "cancel" }
   /** A step misused the engine in a way no retry can mend (its body went on after a wait): the run fails. */
   | { readonly type: "fault"; readonly step: string; readonly error: ErrorInfo }
+  /** The engine itself failed: the run fails. */
+  | { readonly type: "crash"; readonly error: ErrorInfo }
+  /** A step put an event on the stream (`ctx.writeEventToStream`); `event` is the event itself. */
+  | { readonly type: "write"; readonly event: unknown }
+  /** The run's store after a write (`ctx.store.set`, `edit`, ...); the loop itself ignores it. */
+  | { readonly type: "store"; readonly data: unknown }
   /** Deferred check after the run went quiet; publishes `WorkflowIdleEvent` if still quiet. */
   | { readonly type: "idleCheck" };
 

@@ -1,37 +1,110 @@
 /**
- * What a runtime provides to the engine. The in-memory runtime is the default; a durable runtime
- * (Postgres through DBOS) implements the same interfaces, journals every tick with `onTick`, and
- * rebuilds a run after a crash by replaying its ticks through `reduce`.
+ * The runtime seam: what a runtime implements so that runs execute where it decides, are
+ * journaled before their effects are seen, and come back after a crash. See ARCHITECTURE.md
+ * beside `packages/core`.
  */
+import type { Context } from "../context.js";
+import type { RunState } from "../control-loop/run-state.js";
 import type { Tick } from "../control-loop/ticks.js";
+import type { Event } from "../events.js";
+import type { WorkflowHandler } from "../handler.js";
+import type { Workflow } from "../workflow.js";
 import type { Clock } from "./clock.js";
+import type { RunObserver } from "./observer.js";
 
-/** Facts about a run that a runtime may record. */
+/** Facts about a run that a runtime records. */
 export interface RunInfo {
   readonly runId: string;
   readonly workflowName: string;
 }
 
-/** The services of a runtime for one run. */
-export interface RunAdapter {
-  /** Time and timers for the run. */
-  readonly clock: Clock;
-  /**
-   * Called with every tick, in order, with the time `reduce` is given for it, just before it is
-   * applied: a journal records both here, and replaying them through `reduce` rebuilds the run.
-   */
-  onTick?(tick: Tick, now: number): void;
-  /** Called once when the run has ended, whatever the outcome. */
-  onEnd?(): void;
+/** One tick as the loop applied it, with the time `reduce` was given. */
+export interface JournalEntry {
+  readonly tick: Tick;
+  readonly at: number;
 }
 
-/** Where runs execute. Pass one as `new MyWorkflow({ runtime })`. */
+/** An event the run put on its log, with its sequence number. */
+export interface PublishedEntry {
+  readonly seq: number;
+  readonly event: Event;
+  /** `StepStateChanged`, `WorkflowIdleEvent`, `UnhandledEvent`. */
+  readonly internal: boolean;
+}
+
+/** How a run ended. */
+export type RunEndStatus = "completed" | "failed" | "cancelled" | "timedOut";
+
+/**
+ * What one drain of the loop did. The runner hands it to the journal before any of it can be
+ * seen outside the run: steps it starts are started, subscribers are woken and the run's result
+ * is settled only after `append` returns (or its promise resolves).
+ */
+export interface JournalBatch {
+  readonly entries: readonly JournalEntry[];
+  /** What the batch published, in sequence order. */
+  readonly published: readonly PublishedEntry[];
+  /** Set when the run ended in this batch. */
+  readonly ended: RunEndStatus | null;
+}
+
+/** Where a run's batches go. A runtime with no journal (in memory) passes null. */
+export interface RunJournal {
+  append(batch: JournalBatch): void | Promise<void>;
+}
+
+/** What a runtime gives the runner of one run. */
+export interface RunServices {
+  readonly clock: Clock;
+  readonly journal: RunJournal | null;
+  /** Told what happens in the run (besides the workflow's own observers). */
+  readonly observers: readonly RunObserver[];
+  /**
+   * Whether the run's log keeps every event for subscribers that come later, even after the
+   * run's in-process reader has left. @default false
+   */
+  readonly keepEvents?: boolean;
+}
+
+/** A run as a runtime lists it. */
+export interface RunSummary extends RunInfo {
+  readonly status: "running" | RunEndStatus;
+}
+
+/** What `Workflow.run()` hands its runtime: a run ready to start, new or restored. */
+export interface StartRunRequest {
+  readonly workflow: Workflow;
+  readonly runId: string;
+  /** The start event of a new run, or null to resume `state`. */
+  readonly startEvent: Event | null;
+  /** A fresh state, or one restored from a snapshot or rebuilt from a journal. */
+  readonly state: RunState;
+  readonly ctx: Context;
+  readonly signal?: AbortSignal;
+  /** For a rebuilt run: what it had already published (its log continues after them). */
+  readonly published?: readonly PublishedEntry[];
+}
+
+/**
+ * Where runs execute. `new MyWorkflow({ runtime })` picks one; the default runs in this process,
+ * in memory. A runtime admits runs (duplicate ids, `numConcurrentRuns`), finds and lists them,
+ * and recovers the unfinished ones it owns.
+ */
 export interface Runtime {
   /** A name for messages. */
   readonly name: string;
   /**
-   * Registers a run that is about to start and returns its adapter.
-   * @throws {@link WorkflowRuntimeError} when a run with this id is active.
+   * Admits and starts a run; returns its handler at once.
+   * @throws {@link RunAdmissionError} when a run with this id is in progress.
    */
-  beginRun(info: RunInfo): RunAdapter;
+  startRun(request: StartRunRequest): WorkflowHandler;
+  /** The handler of a run in progress on this runtime, if any. */
+  getRun(runId: string): WorkflowHandler | undefined;
+  /** The runs in progress on this runtime. */
+  listRuns(): readonly RunSummary[];
+  /**
+   * Rebuilds and resumes, from its journal, every unfinished run this runtime owns whose
+   * workflow is given (matched by name); returns their handlers.
+   */
+  recover(workflows: readonly Workflow[]): Promise<readonly WorkflowHandler[]>;
 }

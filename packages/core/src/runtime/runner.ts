@@ -1,7 +1,8 @@
 /**
- * Drives the control loop for one run: feeds ticks to `reduce`, performs the commands it
- * returns, runs step functions, and turns what they do into new ticks. All I/O of a run
- * (timers, the stream, user code) happens here, never in `reduce`.
+ * Drives the control loop for one run: feeds ticks to `reduce` in batches, journals each batch
+ * before its effects are seen, performs the commands `reduce` returns, runs step functions, and
+ * turns what they do into new ticks. All I/O of a run (timers, the log, user code) happens here
+ * or in what it calls, never in `reduce`. See ARCHITECTURE.md beside `packages/core`.
  */
 import type { Command } from "../control-loop/commands.js";
 import { reduceInto } from "../control-loop/reduce.js";
@@ -20,147 +21,92 @@ import {
   WorkflowRuntimeError,
   WorkflowTimeoutError,
 } from "../errors.js";
-import { EventStream } from "../event-stream.js";
+import type { EventRegistry } from "../event-codec.js";
 import {
   createEventUnchecked,
-  Event,
+  type Event,
   type EventClass,
-  type EventRole,
-  eventRole,
   StepFailedEvent,
-  StepStateChanged,
   StopEvent,
-  UnhandledEvent,
   WorkflowCancelledEvent,
   WorkflowFailedEvent,
-  WorkflowIdleEvent,
   WorkflowTimedOutEvent,
 } from "../events.js";
 import { createDeferred } from "../internal/deferred.js";
 import { describeValue } from "../internal/describe.js";
 import { retrySeed } from "../retry.js";
 import type { RunTrace } from "../trace.js";
-import type { RunAdapter } from "./adapter.js";
+import type {
+  JournalEntry,
+  PublishedEntry,
+  RunEndStatus,
+  RunJournal,
+  RunServices,
+} from "./adapter.js";
 import type { Clock } from "./clock.js";
 import { describeIdle } from "./idle-report.js";
+import { IdleEntry, RestoredInternal, StepStateEntry, UnhandledEntry } from "./internal-events.js";
+import { type ChannelHost, Invocation, type WaiterStatus } from "./invocation.js";
+import {
+  CHECK_EVERY,
+  classInfo,
+  describeResult,
+  errorValue,
+  isEvent,
+  isThenable,
+  nextTurn,
+  retryDelay,
+  sliceOver,
+} from "./loop-support.js";
+import type { RunEnd, RunObserver } from "./observer.js";
+import { type InternalEntry, RunLog } from "./run-log.js";
 import type { StepInfo, WorkflowSpec } from "./spec.js";
 import { TraceRecorder } from "./trace-recorder.js";
+
+export { Invocation } from "./invocation.js";
 
 /** Performs each command type on a runner: a missing command type does not compile. */
 type RunnerCommandHandlers = {
   readonly [K in Command["type"]]: (runner: Runner, command: Extract<Command, { type: K }>) => void;
 };
 
-/** One call of a step function. */
-export interface Invocation {
-  readonly info: StepInfo;
-  readonly workerId: number;
-  readonly item: WorkItem;
-  readonly seq: number;
-  /** Set once its result (or its wait) has been handed to the loop; later results are ignored. */
-  done: boolean;
-  /** Set when it parked in `waitForEvent`: its body must never settle after that. */
-  parked?: boolean;
-  /** Its index in the run's trace, or -1 when the run records none. */
-  readonly traceIndex: number;
-}
-
-/** Creates the context a step receives; supplied by the workflow so the runner need not import it. */
+/** Creates the context a step receives; supplied by the runtime so the runner need not import it. */
 export type StepContextFactory = (runner: Runner, invocation: Invocation) => unknown;
 
 /** Everything a run starts from. */
 export interface RunnerInit {
   readonly spec: WorkflowSpec;
-  readonly adapter: RunAdapter;
+  readonly services: RunServices;
   readonly runId: string;
   /** The start event of a new run, or null to resume `state`. */
   readonly startEvent: Event | null;
-  /** A fresh state, or one restored from a snapshot. */
+  /** A fresh state, or one restored from a snapshot or rebuilt from a journal. */
   readonly state: RunState;
+  /** What a rebuilt run had already published: its log continues after them. */
+  readonly published?: readonly PublishedEntry[];
   readonly stepContext: StepContextFactory;
 }
 
-interface ClassInfo {
-  readonly type: string;
-  readonly role: EventRole;
-}
-
-const classInfos = new WeakMap<object, ClassInfo>();
-
-function classInfo(cls: EventClass): ClassInfo {
-  let info = classInfos.get(cls);
-  if (!info) {
-    info = { type: cls.eventType, role: eventRole(cls) };
-    classInfos.set(cls, info);
-  }
-  return info;
+/** A worker start held back until its batch is journaled. */
+interface HeldStart {
+  readonly step: string;
+  readonly workerId: number;
+  readonly item: WorkItem;
+  readonly invocation: number;
 }
 
 const NO_EVENT: StepOutcome = { kind: "none" };
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  if (value === null || (typeof value !== "object" && typeof value !== "function")) return false;
-  try {
-    return typeof (value as { then?: unknown }).then === "function";
-  } catch {
-    return false;
-  }
-}
-
-// --- taking turns with the event loop -------------------------------------------------------
-//
-// Steps that never wait on I/O chain on microtasks (async) or inline (sync), so a busy run
-// could starve timers (its own timeout), `cancel()`, I/O and other runs. Every run counts the
-// ticks it applies; every CHECK_EVERY ticks it looks at the real time. The first look of a
-// slice schedules a macrotask that marks "the event loop had a turn"; a run that finds the
-// slice older than SLICE_MS without that mark pauses, and resumes on a macrotask of its own.
-// All runs share one slice, so a thousand small runs take turns as one busy run would.
-
-/** Ticks a run applies between looks at the time. */
-const CHECK_EVERY = 128;
-/** Longest stretch (ms of real time) of ticks before runs let the event loop run. */
-const SLICE_MS = 10;
-
-const setImmediateFn = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
-/** Runs `fn` on a later macrotask: `setImmediate` where there is one (Node), else a 0 ms timer. */
-const nextTurn: (fn: () => void) => void =
-  typeof setImmediateFn === "function"
-    ? (fn) => {
-        setImmediateFn(fn);
-      }
-    : (fn) => {
-        globalThis.setTimeout(fn, 0);
-      };
-const realNow: () => number =
-  typeof globalThis.performance?.now === "function"
-    ? () => globalThis.performance.now()
-    : () => Date.now();
-
-/** When the current slice began (real ms), or -1 once the event loop has had a turn since. */
-let sliceStart = -1;
-
-function markTurn(): void {
-  sliceStart = -1;
-}
-
-/** Whether runs have held the event loop for longer than a slice. */
-function sliceOver(): boolean {
-  const now = realNow();
-  if (sliceStart < 0) {
-    sliceStart = now;
-    nextTurn(markTurn);
-    return false;
-  }
-  return now - sliceStart > SLICE_MS;
-}
-
-/** Runs one workflow run. Made by `Workflow.run()`; runtimes reach it through `./runtime`. */
-export class Runner {
+/** Runs one workflow run. Made by a runtime (`LocalRuntime.startRun`). */
+export class Runner implements ChannelHost {
   readonly runId: string;
   readonly spec: WorkflowSpec;
-  readonly stream = new EventStream();
-  readonly #adapter: RunAdapter;
+  /** Everything the run published, numbered. */
+  readonly eventLog = new RunLog();
   readonly #clock: Clock;
+  readonly #journal: RunJournal | null;
+  readonly #observers: readonly RunObserver[] | null;
+  readonly #keepEvents: boolean;
   readonly #stepContext: StepContextFactory;
   readonly #state: RunState;
   readonly #result = createDeferred<unknown>();
@@ -173,11 +119,12 @@ export class Runner {
   #startTick: Tick;
   #started = false;
   #draining = false;
-  /** Set while the run lets the event loop have a turn: ticks wait in the buffer. */
+  /** Set while the run lets the event loop have a turn, or waits for its journal: ticks wait. */
   #paused = false;
   /** Ticks applied since the last look at the time. */
   #sliceTicks = 0;
   #ended = false;
+  #cancelRequested = false;
   #eventId: number;
   /** The time of the tick or step result being handled, read once and shared by what it records. */
   #now = 0;
@@ -186,42 +133,50 @@ export class Runner {
   readonly #spareCommands: Command[][] = [];
   /** Steps whose latest invocation returned no event although they declare `emits`. */
   #silent: Set<string> | null = null;
+  /** With a journal: the ticks applied since the last append, and what they published. */
+  #entries: JournalEntry[] = [];
+  #published: PublishedEntry[] = [];
+  #held: HeldStart[] = [];
+  #settle: (() => void) | null = null;
+  #endedStatus: RunEndStatus | null = null;
+  /** Whether the in-process reader (`streamEvents`) has been handed out. */
+  #readerTaken = false;
+  readonly #failedObservers = new Set<RunObserver>();
 
   /** How each command is performed: one shared table, so a run allocates no handlers. */
   static readonly #handlers: RunnerCommandHandlers = {
-    runWorker: (r, c) => r.#runWorker(c.step, c.workerId, c.item, c.invocation),
+    runWorker: (r, c) => {
+      if (r.#cancelRequested) return;
+      if (r.#journal) r.#held.push(c);
+      else r.#runWorker(c.step, c.workerId, c.item, c.invocation);
+    },
     enqueued: (r, c) => {
-      if (r.stream.wantsInternal)
-        r.#stepState(c.step, "preparing", "<enqueued>", c.item.event.type, null);
+      r.#internal(new StepStateEntry(c.step, "preparing", "<enqueued>", c.item.event.type, null));
       r.spec.log?.(`[${c.step}] enqueued (waiting for capacity)`);
     },
     publish: (r, c) => r.#publish(c.event),
+    write: (r, c) => r.#append(c.event as Event),
     unhandled: (r, c) => {
-      if (!r.stream.wantsInternal) return;
       const idle = r.#state.active === 0 && r.#state.queued === 0;
-      r.#internal(
-        createEventUnchecked(UnhandledEvent, { eventType: c.event.type, stepName: c.step, idle }),
-      );
+      r.#internal(new UnhandledEntry(c.event.type, c.step, idle));
     },
     idle: (r) => {
       r.spec.log?.(`[idle] nothing is running or queued; ${describeIdle(r.#state, r.#silent)}.`);
-      r.#internal(createEventUnchecked(WorkflowIdleEvent, {}));
+      r.#internal(new IdleEntry());
     },
     scheduleIdleCheck: (r) => {
-      globalThis.setTimeout(() => r.dispatch({ type: "idleCheck" }), 0);
+      r.#arm("idle-check", 0, () => r.dispatch({ type: "idleCheck" }));
     },
     setTimer: (r, c) => {
       const fire = () => {
-        r.#timers.delete(c.id);
+        r.#observe("timerFired", c.id);
         r.dispatch({ type: "timer", id: c.id });
       };
-      r.#timers.set(c.id, r.#clock.setTimeout(fire, Math.max(0, c.dueAt - r.#clock.now())));
+      r.#arm(c.id, Math.max(0, c.dueAt - r.#clock.now()), fire);
     },
-    clearTimer: (r, c) => {
-      const handle = r.#timers.get(c.id);
-      if (handle === undefined) return;
-      r.#clock.clearTimeout(handle);
-      r.#timers.delete(c.id);
+    clearTimer: (r, c) => r.#disarm(c.id),
+    waitEnded: (r, c) => {
+      if (r.#observers) r.#observe("waitEnded", c.step, c.waiterId, c.timedOut);
     },
     collected: (r, c) => {
       r.#collectAnswer = c.events;
@@ -260,7 +215,7 @@ export class Runner {
         attempts: c.attempts,
         elapsedSeconds: c.elapsedMs / 1000,
       });
-      r.stream.push(event, false);
+      r.#append(event);
       r.#end("failed", { ok: false, error }, event);
     },
     timedOut: (r, c) => {
@@ -278,12 +233,12 @@ export class Runner {
         timeout,
         activeSteps: [...c.activeSteps],
       });
-      r.stream.push(event, false);
+      r.#append(event);
       r.#end("timedOut", { ok: false, error }, event);
     },
     cancelled: (r) => {
       const event = createEventUnchecked(WorkflowCancelledEvent, {});
-      r.stream.push(event, false);
+      r.#append(event);
       r.#end("cancelled", { ok: false, error: new WorkflowCancelledError() }, event);
     },
   };
@@ -291,12 +246,17 @@ export class Runner {
   constructor(init: RunnerInit) {
     this.spec = init.spec;
     this.runId = init.runId;
-    this.#adapter = init.adapter;
-    this.#clock = init.adapter.clock;
+    this.#clock = init.services.clock;
+    this.#journal = init.services.journal;
+    const observers = [...(init.spec.observers ?? []), ...init.services.observers];
+    this.#observers = observers.length > 0 ? observers : null;
+    this.#keepEvents = init.services.keepEvents === true;
     this.#stepContext = init.stepContext;
     this.#state = init.state;
     this.#eventId = init.state.lastEventId;
     this.#result.promise.catch(() => {});
+    for (const entry of init.published ?? [])
+      this.eventLog.append(entry.internal ? new RestoredInternal(entry.event) : entry.event);
     this.#now = this.#clock.now();
     this.#trace = init.spec.trace
       ? new TraceRecorder(init.spec.name, init.runId, this.#now, this.#eventId)
@@ -325,6 +285,14 @@ export class Runner {
     return this.#clock;
   }
 
+  get registry(): EventRegistry {
+    return this.spec.registry;
+  }
+
+  now(): number {
+    return this.#clock.now();
+  }
+
   /** Aborted when the run ends for any reason (stop, failure, cancel, timeout). */
   get signal(): AbortSignal {
     if (!this.#abort) {
@@ -344,16 +312,60 @@ export class Runner {
     return this.#trace.toTrace();
   }
 
+  /** A verbose line, when the workflow is verbose. */
+  verbose(line: string): void {
+    this.spec.log?.(line);
+  }
+
   /** Calls `listener` once the run has ended. */
   onEnd(listener: () => void): void {
     if (this.#ended) listener();
     else this.#endListeners.push(listener);
   }
 
+  /**
+   * The run's one in-process reader: its published events from the start, internal ones when
+   * asked. When it stops early, the log stops keeping events for readers yet to come (unless
+   * the runtime keeps them).
+   * @throws {@link WorkflowRuntimeError} on a second call.
+   */
+  streamEvents(includeInternal: boolean): AsyncIterable<Event> {
+    if (this.#readerTaken) {
+      throw new WorkflowRuntimeError(
+        "The event stream of this run was already consumed; `streamEvents()` can be called once per run. Use `handler.subscribe()` for more readers.",
+      );
+    }
+    this.#readerTaken = true;
+    const log = this.eventLog;
+    const keep = this.#keepEvents;
+    const entries = log.subscribe({ after: -1, includeInternal });
+    let iterating = false;
+    return {
+      [Symbol.asyncIterator]: () => {
+        if (iterating) {
+          throw new WorkflowRuntimeError(
+            "This event stream is already being iterated; a run's stream has one consumer. Iterate it in one `for await` loop, and share the events from there.",
+          );
+        }
+        iterating = true;
+        return (async function* () {
+          let finished = false;
+          try {
+            for await (const entry of entries) yield entry.event;
+            finished = true;
+          } finally {
+            if (!finished && !keep) log.stopKeeping();
+          }
+        })();
+      },
+    };
+  }
+
   /** Starts (or resumes) the run; ticks dispatched before this wait for it. */
   start(): void {
     if (this.#started || this.#ended) return;
     this.#started = true;
+    this.#observe("runStarted", this.#startTick.type === "resume");
     this.#buffer = [this.#startTick, ...this.#buffer.slice(this.#bufferHead)];
     this.#bufferHead = 0;
     this.#drain();
@@ -373,26 +385,36 @@ export class Runner {
       const buffer = this.#buffer;
       let applied = 0;
       while (this.#bufferHead < buffer.length && !this.#ended) {
-        if (++this.#sliceTicks >= CHECK_EVERY) {
-          this.#sliceTicks = 0;
-          if (sliceOver()) {
-            paused = true;
-            break;
+        // One batch: the ticks buffered now. What performing them dispatches is the next batch.
+        const end = buffer.length;
+        if (this.#journal) this.eventLog.hold();
+        while (this.#bufferHead < end && !this.#ended) {
+          if (++this.#sliceTicks >= CHECK_EVERY) {
+            this.#sliceTicks = 0;
+            if (sliceOver()) {
+              paused = true;
+              break;
+            }
           }
+          const tick = buffer[this.#bufferHead] as Tick;
+          buffer[this.#bufferHead++] = undefined;
+          // One clock read per 64 ticks of a drain: a drain is one synchronous burst, and the
+          // clock (ms) barely moves inside it; timers and traces keep millisecond accuracy.
+          if ((applied++ & 63) === 0) this.#now = this.#clock.now();
+          this.#apply(tick, this.#now);
         }
-        const tick = buffer[this.#bufferHead] as Tick;
-        buffer[this.#bufferHead++] = undefined;
-        // One clock read per 64 ticks of a drain: a drain is one synchronous burst, and the
-        // clock (ms) barely moves inside it; timers and traces keep millisecond accuracy.
-        if ((applied++ & 63) === 0) this.#now = this.#clock.now();
-        this.#apply(tick, this.#now);
+        if (this.#journal && !this.#commit()) {
+          paused = true;
+          break;
+        }
+        if (paused) break;
       }
     } catch (error) {
       this.#crash(error);
     } finally {
       if (paused && !this.#ended) {
         this.#buffer = this.#buffer.slice(this.#bufferHead);
-        this.#pause();
+        if (!this.#paused) this.#pause();
       } else this.#buffer.length = 0;
       this.#bufferHead = 0;
       this.#draining = false;
@@ -402,15 +424,17 @@ export class Runner {
   /** Lets the event loop run (timers, I/O, other runs), then carries on with the buffer. */
   #pause(): void {
     this.#paused = true;
-    nextTurn(() => {
-      this.#paused = false;
-      if (!this.#ended && !this.#draining) this.#drain();
-    });
+    nextTurn(() => this.#resumeDrain());
+  }
+
+  #resumeDrain(): void {
+    this.#paused = false;
+    if (!this.#ended && !this.#draining) this.#drain();
   }
 
   #apply(tick: Tick, now: number): void {
     this.#now = now;
-    this.#adapter.onTick?.(tick, now);
+    if (this.#journal) this.#entries.push({ tick, at: now });
     // Command arrays are reused; a `collect` tick applied from inside a command takes another.
     const commands = this.#spareCommands.pop() ?? [];
     reduceInto(this.#state, tick, now, commands);
@@ -422,13 +446,87 @@ export class Runner {
     this.#spareCommands.push(commands);
   }
 
+  /**
+   * Journals what was applied since the last append, then lets its effects out: held worker
+   * starts, woken subscribers, the settled result. Returns false when the journal is async:
+   * the loop then waits for it.
+   */
+  #commit(): boolean {
+    const journal = this.#journal as RunJournal;
+    if (this.#entries.length === 0 && this.#published.length === 0 && !this.#endedStatus) {
+      this.#release();
+      return true;
+    }
+    const batch = { entries: this.#entries, published: this.#published, ended: this.#endedStatus };
+    this.#entries = [];
+    this.#published = [];
+    this.eventLog.hold();
+    const written = journal.append(batch);
+    if (isThenable(written)) {
+      this.#paused = true;
+      written.then(
+        () => {
+          this.#release();
+          this.#resumeDrain();
+        },
+        (error: unknown) => {
+          this.#release();
+          this.#crash(error);
+        },
+      );
+      return false;
+    }
+    this.#release();
+    return true;
+  }
+
+  #release(): void {
+    this.eventLog.release();
+    const held = this.#held;
+    this.#held = [];
+    if (!this.#ended)
+      for (const c of held) this.#runWorker(c.step, c.workerId, c.item, c.invocation);
+    const settle = this.#settle;
+    this.#settle = null;
+    settle?.();
+  }
+
+  /** An engine error: the run fails through a tick, so a journal sees it too. */
   #crash(error: unknown): void {
+    if (this.#ended) return;
     const cause = toError(error);
     const wrapped = new WorkflowRuntimeError(
       `The workflow engine failed: ${errorText(cause).message}`,
       { cause },
     );
-    this.#end("failed", { ok: false, error: wrapped }, null);
+    try {
+      this.#apply(
+        { type: "crash", error: { ...errorText(wrapped), value: wrapped } },
+        this.#clock.now(),
+      );
+      if (this.#journal) this.#commit();
+    } catch {
+      // The loop itself is broken: end the run without it.
+    }
+    if (!this.#ended) this.#end("failed", { ok: false, error: wrapped }, null);
+  }
+
+  // --- timers -------------------------------------------------------------------------------
+
+  #arm(id: string, ms: number, fire: () => void): void {
+    this.#disarm(id);
+    const handle = this.#clock.setTimeout(() => {
+      this.#timers.delete(id);
+      fire();
+    }, ms);
+    this.#timers.set(id, handle);
+  }
+
+  #disarm(id: string): void {
+    const handle = this.#timers.get(id);
+    if (handle === undefined) return;
+    this.#clock.clearTimeout(handle);
+    this.#timers.delete(id);
   }
 
   // --- events -------------------------------------------------------------------------------
@@ -444,29 +542,22 @@ export class Runner {
 
   #publish(record: EventRecord): void {
     this.#trace?.published(record.id);
-    this.stream.push(record.value as Event, false);
+    this.#append(record.value as Event);
   }
 
-  #internal(event: Event): void {
-    this.stream.push(event, true);
+  /** Puts a published event on the log. */
+  #append(event: Event): void {
+    const seq = this.eventLog.append(event);
+    if (seq < 0) return;
+    if (this.#journal) this.#published.push({ seq, event, internal: false });
+    if (this.#observers) this.#observe("eventPublished", seq, event, false);
   }
 
-  #stepState(
-    name: string,
-    stepState: "preparing" | "running" | "notRunning",
-    workerId: number | "<enqueued>",
-    inputEventName: string,
-    outputEventName: string | null,
-  ): void {
-    this.#internal(
-      createEventUnchecked(StepStateChanged, {
-        name,
-        stepState,
-        workerId,
-        inputEventName,
-        outputEventName,
-      }),
-    );
+  #internal(entry: InternalEntry): void {
+    const seq = this.eventLog.append(entry);
+    if (seq < 0) return;
+    if (this.#journal) this.#published.push({ seq, event: entry.event, internal: true });
+    if (this.#observers) this.#observe("eventPublished", seq, entry.event, true);
   }
 
   /**
@@ -475,7 +566,7 @@ export class Runner {
    * event, or a run that has ended (from outside a step).
    */
   send(event: unknown, step: string | undefined, from: Invocation | null): void {
-    if (!(event instanceof Event)) {
+    if (!isEvent(event)) {
       throw new WorkflowRuntimeError(
         `\`sendEvent()\` takes an event instance; got ${describeValue(event)}.`,
       );
@@ -518,15 +609,20 @@ export class Runner {
     }
   }
 
-  /** Puts a step's event on the stream (dropped once the run has ended). */
-  writeToStream(event: unknown): void {
+  /** Puts a step's event on the stream, through the loop so a journal records it in order. */
+  writeToStream(event: unknown, _from: Invocation): void {
     if (event === null || event === undefined) return;
-    if (!(event instanceof Event)) {
+    if (!isEvent(event)) {
       throw new WorkflowRuntimeError(
         `\`writeEventToStream()\` takes an event instance; got ${describeValue(event)}.`,
       );
     }
-    if (!this.#ended) this.stream.push(event, false);
+    if (this.#ended) return;
+    if (!this.#journal && !this.#paused) {
+      this.#append(event);
+      return;
+    }
+    this.dispatch({ type: "write", event });
   }
 
   /**
@@ -553,6 +649,12 @@ export class Runner {
     return this.#collectAnswer;
   }
 
+  /** The waiter `id` of `step`, as the run state has it. */
+  waiterOf(step: string, id: string): WaiterStatus | null {
+    const waiter = this.#state.steps[step]?.waiters.find((w) => w.id === id);
+    return waiter ? { resolved: waiter.resolved, timedOut: waiter.timedOut } : null;
+  }
+
   /** Parks an invocation on a waiter; the step runs again once the waiter resolves or times out. */
   wait(invocation: Invocation, waiter: WaiterSpec, waiterEvent: Event | null): void {
     if (invocation.done || this.#ended) return;
@@ -561,9 +663,11 @@ export class Runner {
     this.#now = this.#clock.now();
     if (this.#trace) this.#trace.ended(invocation.traceIndex, this.#now, "waiting", null);
     const name = invocation.info.name;
-    if (this.stream.wantsInternal)
-      this.#stepState(name, "notRunning", invocation.workerId, invocation.item.event.type, null);
+    this.#internal(
+      new StepStateEntry(name, "notRunning", invocation.workerId, invocation.item.event.type, null),
+    );
     this.spec.log?.(`[${name}:${invocation.workerId}] waiting for ${waiter.eventType}`);
+    if (this.#observers) this.#observe("waitStarted", invocation, waiter);
     const record = waiterEvent ? this.#record(waiterEvent, invocation) : null;
     this.dispatch({
       type: "wait",
@@ -574,10 +678,43 @@ export class Runner {
     });
   }
 
-  /** Cancels the run (no-op once it has ended). */
+  /** Cancels the run (no-op once it has ended); before it started, no step runs. */
   cancel(): void {
-    if (this.#started) this.dispatch({ type: "cancel" });
-    else Runner.#handlers.cancelled(this, { type: "cancelled" });
+    if (this.#ended) return;
+    if (!this.#started) {
+      this.#cancelRequested = true;
+      this.#buffer.push({ type: "cancel" });
+      this.start();
+      return;
+    }
+    this.dispatch({ type: "cancel" });
+  }
+
+  // --- observers ----------------------------------------------------------------------------
+
+  /** Tells every observer; one that throws is reported once and skipped from then on. */
+  #observe<K extends keyof RunObserver>(method: K, ...args: unknown[]): void {
+    const observers = this.#observers;
+    if (!observers) return;
+    const at = this.#now;
+    for (const observer of observers) {
+      const fn = observer[method] as ((...a: unknown[]) => void) | undefined;
+      if (!fn || this.#failedObservers.has(observer)) continue;
+      try {
+        if (method === "runStarted" || method === "runEnded")
+          fn.call(observer, { runId: this.runId, workflowName: this.spec.name }, ...args, at);
+        else fn.call(observer, ...args, at);
+      } catch (error) {
+        this.#failedObservers.add(observer);
+        try {
+          console.warn(
+            `stepwise: an observer of run ${this.runId} threw in \`${method}\` (${errorText(toError(error)).message}); it is not called again for this run.`,
+          );
+        } catch {
+          // Nowhere left to report to.
+        }
+      }
+    }
   }
 
   // --- steps --------------------------------------------------------------------------------
@@ -592,17 +729,21 @@ export class Runner {
         traceIndex,
         item.batch.map((r) => r.id),
       );
-    const invocation: Invocation = { info, workerId, item, seq, done: false, traceIndex };
-    if (this.stream.wantsInternal)
-      this.#stepState(name, "running", workerId, item.event.type, null);
+    const invocation = new Invocation(this, info, workerId, item, seq, traceIndex);
+    this.#internal(new StepStateEntry(name, "running", workerId, item.event.type, null));
     this.spec.log?.(`[${name}:${workerId}] started from ${item.event.type}`);
     let output: unknown;
     try {
-      output = info.fn.call(
-        this.spec.workflow,
-        item.batch ? item.batch.map((record) => record.value) : item.event.value,
-        info.takesContext ? this.#stepContext(this, invocation) : undefined,
-      );
+      const call = () =>
+        info.fn.call(
+          this.spec.workflow,
+          item.batch ? item.batch.map((record) => record.value) : item.event.value,
+          info.takesContext ? this.#stepContext(this, invocation) : undefined,
+        );
+      if (this.#observers) {
+        this.#observe("stepStarted", invocation);
+        output = this.#wrapped(invocation, call);
+      } else output = call();
     } catch (error) {
       this.#stepThrew(invocation, error);
       return;
@@ -619,6 +760,19 @@ export class Runner {
     } catch (error) {
       this.#stepThrew(invocation, error);
     }
+  }
+
+  /** Runs the step inside every observer's `wrapStep`, outermost first. */
+  #wrapped(invocation: Invocation, call: () => unknown): unknown {
+    let run = call;
+    const observers = this.#observers as readonly RunObserver[];
+    for (let i = observers.length - 1; i >= 0; i--) {
+      const observer = observers[i] as RunObserver;
+      if (!observer.wrapStep || this.#failedObservers.has(observer)) continue;
+      const inner = run;
+      run = () => (observer.wrapStep as NonNullable<RunObserver["wrapStep"]>)(invocation, inner);
+    }
+    return run();
   }
 
   /** A step's promise settled: hand the result on, and never let an engine error escape as a rejection. */
@@ -742,8 +896,15 @@ export class Runner {
         failed ? `${outcome.error.name}: ${outcome.error.message}` : null,
       );
     }
-    if (this.stream.wantsInternal)
-      this.#stepState(name, "notRunning", invocation.workerId, invocation.item.event.type, output);
+    this.#internal(
+      new StepStateEntry(
+        name,
+        "notRunning",
+        invocation.workerId,
+        invocation.item.event.type,
+        output,
+      ),
+    );
     const log = this.spec.log;
     if (log) {
       const prefix = `[${name}:${invocation.workerId}]`;
@@ -757,18 +918,20 @@ export class Runner {
         );
       else log(`${prefix} failed: ${outcome.error.message}`);
     }
+    if (this.#observers) this.#observe("stepEnded", invocation, outcome);
     this.dispatch({ type: "stepResult", step: name, workerId: invocation.workerId, outcome });
   }
 
   // --- the end ------------------------------------------------------------------------------
 
   #end(
-    status: RunTrace["status"],
+    status: RunEndStatus,
     outcome: { ok: true; value: unknown } | { ok: false; error: unknown },
     terminal: Event | null,
   ): void {
     if (this.#ended) return;
     this.#ended = true;
+    this.#endedStatus = status;
     this.#buffer.length = 0;
     this.#bufferHead = 0;
     for (const handle of this.#timers.values()) this.#clock.clearTimeout(handle);
@@ -784,70 +947,25 @@ export class Runner {
       }
       this.#trace.finish(status, at);
     }
-    this.stream.close();
+    this.eventLog.close();
     if (this.spec.log) {
       const shown = outcome.ok
         ? describeResult(terminal, outcome.value)
-        : `${status}: ${toError(outcome.error).message}`;
+        : `${status}: ${errorText(toError(outcome.error)).message}`;
       this.spec.log(`[result] ${shown}`);
     }
-    if (outcome.ok) this.#result.resolve(outcome.value);
-    else this.#result.reject(outcome.error);
-    this.#adapter.onEnd?.();
-    const listeners = this.#endListeners.splice(0);
-    for (const listener of listeners) listener();
+    if (this.#observers) {
+      const end: RunEnd = { status, error: outcome.ok ? null : outcome.error, event: terminal };
+      this.#observe("runEnded", end);
+    }
+    const settle = () => {
+      if (outcome.ok) this.#result.resolve(outcome.value);
+      else this.#result.reject(outcome.error);
+      const listeners = this.#endListeners.splice(0);
+      for (const listener of listeners) listener();
+    };
+    // With a journal the result waits for the batch that ended the run to be written.
+    if (this.#journal && this.#draining) this.#settle = settle;
+    else settle();
   }
-}
-
-/** Whether a value is an event, even when it is a proxy whose traps throw. */
-function isEvent(value: unknown): value is Event {
-  try {
-    return value instanceof Event;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * A retry policy's answer in ms: null for no retry, a finite number of seconds >= 0 for a
- * retry, or for anything else a {@link WorkflowRuntimeError} (caused by the step's error) that
- * fails the step instead.
- */
-function retryDelay(seconds: unknown, step: string, error: Error): number | null | Error {
-  if (seconds === null || seconds === undefined) return null;
-  if (typeof seconds === "number" && Number.isFinite(seconds) && seconds >= 0) {
-    return seconds * 1000;
-  }
-  const got = isThenable(seconds)
-    ? "a promise (retry policies are synchronous)"
-    : describeValue(seconds);
-  return new WorkflowRuntimeError(
-    `The retry policy of step \`${step}\` returned ${got}; \`next()\` must return the seconds to wait (a finite number >= 0), or null to stop retrying. The step's own error was: ${errorText(error).message}`,
-    { cause: error },
-  );
-}
-
-function errorValue(info: { name: string; message: string; value?: unknown }): Error {
-  if (info.value instanceof Error) return info.value;
-  // The loop's own failures (a fan-out that can never complete) arrive as data.
-  if (info.value === undefined && info.name === "WorkflowRuntimeError")
-    return new WorkflowRuntimeError(info.message);
-  const error = new Error(info.message);
-  error.name = info.name;
-  return error;
-}
-
-function describeResult(terminal: Event | null, value: unknown): string {
-  const type = terminal ? (terminal.constructor as EventClass).eventType : "result";
-  let text: string;
-  try {
-    text =
-      typeof value === "string" ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
-  } catch {
-    text = String(value);
-  }
-  if (text.length > 200) text = `${text.slice(0, 197)}...`;
-  return terminal && terminal.constructor === StopEvent
-    ? `${type}(result=${text})`
-    : `${type} ${text}`;
 }

@@ -4,6 +4,7 @@ import type { RunConfig } from "../control-loop/run-state.js";
 import type { EventRegistry } from "../event-codec.js";
 import type { EventClass } from "../events.js";
 import type { RetryPolicy } from "../retry.js";
+import type { RunObserver } from "./observer.js";
 
 /** One step as the runner calls it. */
 export interface StepInfo {
@@ -42,6 +43,8 @@ export interface WorkflowSpec {
   readonly stateSchema: z.ZodType | undefined;
   /** Whether runs record a trace for `handler.trace()`. */
   readonly trace: boolean;
+  /** The workflow's own observers. */
+  readonly observers: readonly RunObserver[];
   /**
    * Adds the route of an event class seen for the first time (its subclass-accepting steps);
    * null when no step accepts subclasses, so routes are complete from the start.

@@ -6,11 +6,11 @@ import {
   type EventRecord,
   encodeValue,
   initialRunState,
+  LocalRuntime,
   type RunConfig,
+  type RunJournal,
   type RunState,
-  type Runtime,
   reduce,
-  systemClock,
   type Tick,
   workflowSpec,
 } from "@stepwise/core/runtime";
@@ -24,6 +24,7 @@ const config: RunConfig = {
   },
   routes: { StartEvent: ["start"], Job: ["work"], StepFailedEvent: ["handler"] },
   catchOwners: { work: "handler" },
+  bindings: {},
 };
 
 let nextId = 0;
@@ -304,10 +305,16 @@ describe("replay", () => {
 
   it("rebuilds a finished run's final state from its recorded ticks", async () => {
     const journal: { tick: Tick; now: number }[] = [];
-    const runtime: Runtime = {
-      name: "recording",
-      beginRun: () => ({ clock: systemClock, onTick: (tick, now) => journal.push({ tick, now }) }),
-    };
+    class Recording extends LocalRuntime {
+      protected override openJournal(): RunJournal {
+        return {
+          append: (batch) => {
+            for (const { tick, at } of batch.entries) journal.push({ tick, now: at });
+          },
+        };
+      }
+    }
+    const runtime = new Recording();
     const parts = [Part, Part, Part];
     const wf = new Workflow({ runtime })
       .addStep("start", { accepts: StartEvent, emits: Hop }, () => new Hop({ n: 0 }))

@@ -1,0 +1,200 @@
+/**
+ * A runtime whose runs execute in this process: admission (duplicate run ids,
+ * `numConcurrentRuns`), the table of runs in progress, signals, and recovery from a journal.
+ * The in-memory runtime is this with no journal; `@stepwise/sqlite` adds one.
+ */
+import { attachRun, createStepContext, restoredContext } from "../context.js";
+import { RunAdmissionError } from "../errors.js";
+import { WorkflowHandler } from "../handler.js";
+import { workflowSpec } from "../internal/workflow-registry.js";
+import type { Workflow } from "../workflow.js";
+import type {
+  JournalEntry,
+  PublishedEntry,
+  RunInfo,
+  RunJournal,
+  RunSummary,
+  Runtime,
+  StartRunRequest,
+} from "./adapter.js";
+import { type Clock, systemClock } from "./clock.js";
+import type { RunObserver } from "./observer.js";
+import { rebuildRun } from "./rebuild.js";
+import { Runner } from "./runner.js";
+
+/** Options of a {@link LocalRuntime}. */
+export interface LocalRuntimeOptions {
+  /** Time and timers. @default the system clock */
+  clock?: Clock;
+  /** Told what happens in every run of this runtime. */
+  observers?: readonly RunObserver[];
+}
+
+/** A run as a journal stored it, for {@link LocalRuntime.recover}. */
+export interface StoredRun extends RunInfo {
+  readonly entries: readonly JournalEntry[];
+  readonly published: readonly PublishedEntry[];
+}
+
+interface Slots {
+  running: number;
+  readonly waiting: (() => void)[];
+}
+
+/** Runs workflows in this process; subclasses journal them. */
+export class LocalRuntime implements Runtime {
+  readonly name: string = "local";
+  readonly clock: Clock;
+  readonly #observers: readonly RunObserver[];
+  readonly #runs = new Map<string, { handler: WorkflowHandler; workflowName: string }>();
+  readonly #slots = new WeakMap<object, Slots>();
+
+  constructor(options: LocalRuntimeOptions = {}) {
+    this.clock = options.clock ?? systemClock;
+    this.#observers = options.observers ?? [];
+  }
+
+  /** Where a run's batches go: null keeps nothing (the in-memory runtime). */
+  protected openJournal(_info: RunInfo, _request: StartRunRequest): RunJournal | null {
+    return null;
+  }
+
+  /** Whether run logs keep every event for subscribers that come later. */
+  protected get keepsEvents(): boolean {
+    return false;
+  }
+
+  /** The unfinished runs this runtime owns, as their journals stored them. */
+  protected async loadUnfinished(): Promise<readonly StoredRun[]> {
+    return [];
+  }
+
+  startRun(request: StartRunRequest): WorkflowHandler {
+    const workflow = request.workflow;
+    const spec = workflowSpec(workflow);
+    const info: RunInfo = { runId: request.runId, workflowName: spec.name };
+    if (this.#runs.has(info.runId))
+      throw new RunAdmissionError("duplicateRunId", info.runId, this.name);
+    const journal = this.openJournal(info, request);
+    const runner = new Runner({
+      spec,
+      services: {
+        clock: this.clock,
+        journal,
+        observers: this.#observers,
+        keepEvents: this.keepsEvents,
+      },
+      runId: info.runId,
+      startEvent: request.startEvent,
+      state: request.state,
+      published: request.published ?? [],
+      stepContext: (r, invocation) => createStepContext(request.ctx, r, invocation),
+    });
+    attachRun(request.ctx, runner);
+    const handler = new WorkflowHandler(runner, request.ctx);
+    this.#runs.set(info.runId, { handler, workflowName: info.workflowName });
+    runner.onEnd(() => this.#runs.delete(info.runId));
+    if (request.signal) cancelOnAbort(request.signal, runner);
+    this.#admit(workflow, runner);
+    return handler;
+  }
+
+  getRun(runId: string): WorkflowHandler | undefined {
+    return this.#runs.get(runId)?.handler;
+  }
+
+  listRuns(): readonly RunSummary[] {
+    return [...this.#runs].map(([runId, run]) => ({
+      runId,
+      workflowName: run.workflowName,
+      status: "running" as const,
+    }));
+  }
+
+  async recover(workflows: readonly Workflow[]): Promise<readonly WorkflowHandler[]> {
+    const byName = new Map(workflows.map((wf) => [wf.workflowName, wf]));
+    const handlers: WorkflowHandler[] = [];
+    for (const stored of await this.loadUnfinished()) {
+      const workflow = byName.get(stored.workflowName);
+      if (!workflow || this.#runs.has(stored.runId)) continue;
+      const rebuilt = rebuildRun(workflowSpec(workflow), stored.entries, stored.runId);
+      const ctx = restoredContext(workflow, rebuilt.store, rebuilt.state, stored.runId);
+      handlers.push(
+        this.startRun({
+          workflow,
+          runId: stored.runId,
+          startEvent: null,
+          state: rebuilt.state,
+          ctx,
+          published: stored.published,
+        }),
+      );
+    }
+    return handlers;
+  }
+
+  /** Starts the run when the workflow has a free slot (`numConcurrentRuns`), on a microtask so the caller can subscribe first. */
+  #admit(workflow: Workflow, runner: Runner): void {
+    let slots = this.#slots.get(workflow);
+    if (!slots) {
+      slots = { running: 0, waiting: [] };
+      this.#slots.set(workflow, slots);
+    }
+    const owned = slots;
+    const begin = () => {
+      owned.running++;
+      runner.onEnd(() => {
+        owned.running--;
+        owned.waiting.shift()?.();
+      });
+      void Promise.resolve().then(() => runner.start());
+    };
+    const limit = workflow.numConcurrentRuns;
+    if (limit !== null && owned.running >= limit) {
+      runner.verbose(`[${workflow.workflowName}] run ${runner.runId} waiting for a free run slot`);
+      owned.waiting.push(() => (runner.isEnded ? owned.waiting.shift()?.() : begin()));
+    } else {
+      begin();
+    }
+  }
+}
+
+/** The runs one signal cancels: one listener per signal, however many runs share it. */
+class SignalRuns {
+  readonly #runs = new Set<Runner>();
+  readonly #signal: AbortSignal;
+  readonly #onAbort = () => {
+    bySignal.delete(this.#signal);
+    for (const run of [...this.#runs]) run.cancel();
+  };
+
+  constructor(signal: AbortSignal) {
+    this.#signal = signal;
+    signal.addEventListener("abort", this.#onAbort, { once: true });
+  }
+
+  add(runner: Runner): void {
+    this.#runs.add(runner);
+    runner.onEnd(() => {
+      this.#runs.delete(runner);
+      if (this.#runs.size > 0 || bySignal.get(this.#signal) !== this) return;
+      bySignal.delete(this.#signal);
+      this.#signal.removeEventListener("abort", this.#onAbort);
+    });
+  }
+}
+
+const bySignal = new WeakMap<AbortSignal, SignalRuns>();
+
+function cancelOnAbort(signal: AbortSignal, runner: Runner): void {
+  if (signal.aborted) {
+    queueMicrotask(() => runner.cancel());
+    return;
+  }
+  let group = bySignal.get(signal);
+  if (!group) {
+    group = new SignalRuns(signal);
+    bySignal.set(signal, group);
+  }
+  group.add(runner);
+}
