@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -47,7 +47,7 @@ function readmeCode(heading, index = 0) {
 /** `npm init -y` in a new folder, with `type` set when given, then `npm install` of `specs`. */
 function newProject(name, type, specs) {
   const dir = join(work, name);
-  run(work, "mkdir", [dir]);
+  mkdirSync(dir);
   run(dir, "npm", ["init", "-y"]);
   if (type) run(dir, "npm", ["pkg", "set", `type=${type}`]);
   run(dir, "npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", ...specs]);
@@ -67,7 +67,7 @@ after(() => {
 });
 
 describe("the packed packages", () => {
-  it("install from their tarballs alone: the CLI's @stepwise/draw is optional, and on no registry", () => {
+  it("the CLI installs from its tarball without @stepwise/draw, which is on no registry", () => {
     const dir = newProject("without-draw", undefined, [
       tarballs["@stepwise/core"],
       tarballs["@stepwise/cli"],
