@@ -74,6 +74,7 @@ export type { StreamEventsOptions } from "./handler.js";
 // Running: the handler, the context and its store, snapshots, traces.
 export { WorkflowHandler } from "./handler.js";
 export type { JournalErrorCode } from "./journal-error.js";
+// Errors of journals (durable runtimes): a journal that cannot be written or read back.
 export { JournalError } from "./journal-error.js";
 export type {
   RetryPolicy,
