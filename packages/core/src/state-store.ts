@@ -44,11 +44,52 @@ function child(container: unknown, key: string): { found: boolean; value: unknow
   return { found: true, value: (container as Record<string, unknown>)[key] };
 }
 
+/**
+ * A copy an edit can change freely: plain objects, arrays, maps and sets are copied all the way
+ * down; anything else (class instances, functions, dates) is shared.
+ */
+export function copyState(value: unknown, seen = new Map<object, unknown>()): unknown {
+  if (value === null || typeof value !== "object") return value;
+  const known = seen.get(value);
+  if (known !== undefined) return known;
+  if (Array.isArray(value)) {
+    const out: unknown[] = [];
+    seen.set(value, out);
+    for (const item of value) out.push(copyState(item, seen));
+    return out;
+  }
+  if (value instanceof Map) {
+    const out = new Map();
+    seen.set(value, out);
+    for (const [k, v] of value) out.set(k, copyState(v, seen));
+    return out;
+  }
+  if (value instanceof Set) {
+    const out = new Set();
+    seen.set(value, out);
+    for (const v of value) out.add(copyState(v, seen));
+    return out;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value;
+  const out: Record<string, unknown> = proto === null ? Object.create(null) : {};
+  seen.set(value, out);
+  for (const key of Object.keys(value))
+    out[key] = copyState((value as Record<string, unknown>)[key], seen);
+  return out;
+}
+
 /** The run's state store, reached as `ctx.store` from steps and from `handler.ctx`. */
 export class StateStore<TState = Record<string, any>> {
   #data: Record<string, unknown>;
   readonly #schema: z.ZodType<TState> | undefined;
   #lock: Promise<void> = Promise.resolve();
+  /** Set while an `edit` function runs synchronously: a write then comes from inside it. */
+  #editing = false;
+  /** The first write refused inside the running edit: the edit fails with it. */
+  #violation: WorkflowRuntimeError | null = null;
+  /** Told the whole state after every committed write (the runner journals it). */
+  #onWrite: ((data: Record<string, unknown>) => void) | null = null;
 
   /** @internal Made by the context; seeded from a schema's defaults or from a snapshot. */
   constructor(schema: z.ZodType<TState> | undefined, data?: Record<string, unknown>) {
@@ -89,7 +130,12 @@ export class StateStore<TState = Record<string, any>> {
   }
 
   /** Writes a value at a dot path, creating intermediate objects. Serialized with other edits. */
-  async set(path: string, value: unknown): Promise<void> {
+  set(path: string, value: unknown): Promise<void> {
+    if (this.#editing) return this.#refuseInsideEdit("set");
+    return this.#set(path, value);
+  }
+
+  async #set(path: string, value: unknown): Promise<void> {
     const segments = splitPath(path);
     await this.#locked(() => {
       let container: any = this.#data;
@@ -107,15 +153,35 @@ export class StateStore<TState = Record<string, any>> {
   }
 
   /**
-   * Runs `fn` on the state while holding the store's lock: edits never interleave. `fn` may
-   * change the state in place or return a new state.
+   * Runs `fn` on an isolated copy of the state while holding the store's lock, so edits never
+   * interleave. `fn` may change the copy in place or return a new state; it is committed
+   * (validated) when `fn` returns, and dropped if `fn` throws. Reads meanwhile, `fn`'s own
+   * included, see the committed state.
+   * @throws {@link WorkflowRuntimeError} when `fn` writes to the store itself: change the copy.
    */
-  async edit(
+  edit(
+    fn: (state: TState) => TState | undefined | void | Promise<TState | undefined | void>,
+  ): Promise<void> {
+    if (this.#editing) return this.#refuseInsideEdit("edit");
+    return this.#edit(fn);
+  }
+
+  async #edit(
     fn: (state: TState) => TState | undefined | void | Promise<TState | undefined | void>,
   ): Promise<void> {
     await this.#locked(async () => {
-      const result = await fn(this.#data as TState);
-      const next = result === undefined ? this.#data : (result as Record<string, unknown>);
+      const draft = copyState(this.#data) as Record<string, unknown>;
+      let pending: TState | undefined | void | Promise<TState | undefined | void>;
+      this.#editing = true;
+      this.#violation = null;
+      try {
+        pending = fn(draft as TState);
+      } finally {
+        this.#editing = false;
+      }
+      const result = await pending;
+      if (this.#violation) throw this.#violation;
+      const next = result === undefined ? draft : (result as Record<string, unknown>);
       this.#data = this.#schema ? this.#validate(next) : next;
     });
   }
@@ -126,7 +192,12 @@ export class StateStore<TState = Record<string, any>> {
   }
 
   /** Replaces the whole state (validated against the schema, if any). */
-  async setState(value: TState): Promise<void> {
+  setState(value: TState): Promise<void> {
+    if (this.#editing) return this.#refuseInsideEdit("setState");
+    return this.#setState(value);
+  }
+
+  async #setState(value: TState): Promise<void> {
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
       throw new WorkflowRuntimeError("`store.setState()` takes an object.");
     }
@@ -136,7 +207,12 @@ export class StateStore<TState = Record<string, any>> {
   }
 
   /** Resets the state to the schema's defaults (or `{}`). */
-  async clear(): Promise<void> {
+  clear(): Promise<void> {
+    if (this.#editing) return this.#refuseInsideEdit("clear");
+    return this.#clear();
+  }
+
+  async #clear(): Promise<void> {
     await this.#locked(() => {
       this.#data = StateStore.defaults(this.#schema);
     });
@@ -195,8 +271,25 @@ export class StateStore<TState = Record<string, any>> {
     await previous;
     try {
       await fn();
+      this.#onWrite?.(this.#data);
     } finally {
       release();
     }
+  }
+
+  /** A write from inside an edit function: the edit fails (nothing is committed), and so does the write. */
+  #refuseInsideEdit(method: string): Promise<void> {
+    const error = new WorkflowRuntimeError(
+      `\`store.${method}()\` was called inside \`store.edit()\`: change the state passed to the edit function instead (it is committed when the function returns).`,
+    );
+    this.#violation ??= error;
+    const refused = Promise.reject(error);
+    refused.catch(() => {});
+    return refused;
+  }
+
+  /** @internal The runner listens to committed writes (to journal them); null stops it. */
+  onWrite(listener: ((data: Record<string, unknown>) => void) | null): void {
+    this.#onWrite = listener;
   }
 }

@@ -4,14 +4,7 @@
  */
 import type { z } from "zod";
 import { addRoutes, compileRunConfig } from "./compile.js";
-import {
-  attachRun,
-  Context,
-  contextOwner,
-  createStepContext,
-  restoredRun,
-  runnerOf,
-} from "./context.js";
+import { Context, contextOwner, restoredRun, runnerOf } from "./context.js";
 import type { RunConfig } from "./control-loop/run-state.js";
 import { initialRunState } from "./control-loop/run-state.js";
 import {
@@ -37,7 +30,6 @@ import { zod3StateProblems } from "./internal/zod-version.js";
 import type { Runtime } from "./runtime/adapter.js";
 import { defaultRuntime } from "./runtime/in-memory.js";
 import type { RunObserver } from "./runtime/observer.js";
-import { Runner } from "./runtime/runner.js";
 import type { StepInfo, WorkflowSpec } from "./runtime/spec.js";
 import {
   type CatchErrorOptions,

@@ -91,6 +91,12 @@ export class LocalRuntime implements Runtime {
       stepContext: (r, invocation) => createStepContext(request.ctx, r, invocation),
     });
     attachRun(request.ctx, runner);
+    if (journal) {
+      // Store writes are journaled as ticks (the store as it is after each), in order.
+      const store = request.ctx.store;
+      store.onWrite((data) => runner.storeWritten(data));
+      runner.onEnd(() => store.onWrite(null));
+    }
     const handler = new WorkflowHandler(runner, request.ctx);
     this.#runs.set(info.runId, { handler, workflowName: info.workflowName });
     runner.onEnd(() => this.#runs.delete(info.runId));

@@ -35,6 +35,7 @@ import {
 import { createDeferred } from "../internal/deferred.js";
 import { describeValue } from "../internal/describe.js";
 import { retrySeed } from "../retry.js";
+import { copyState } from "../state-store.js";
 import type { RunTrace } from "../trace.js";
 import type {
   JournalEntry,
@@ -607,6 +608,11 @@ export class Runner implements ChannelHost {
         `Step \`${step}\` does not accept event of type \`${type}\`; it accepts ${accepted}.`,
       );
     }
+  }
+
+  /** The store was written: with a journal, its new contents go in as a tick. */
+  storeWritten(data: Record<string, unknown>): void {
+    if (this.#journal && !this.#ended) this.dispatch({ type: "store", data: copyState(data) });
   }
 
   /** Puts a step's event on the stream, through the loop so a journal records it in order. */
