@@ -13,6 +13,7 @@
  * that the value codec can use this module without an import cycle.
  */
 import { z } from "zod";
+import { errorFromParts, errorParts, LEFT_OUT } from "./error-codec.js";
 import * as stepwiseErrors from "./errors.js";
 import { SnapshotError } from "./errors.js";
 import { describeValue, safeText } from "./internal/describe.js";
@@ -38,12 +39,7 @@ const BUILT_IN_ERRORS = {
 /** The built-in error classes a failure is made from. */
 export type BuiltInErrorName = keyof typeof BUILT_IN_ERRORS;
 
-const BUILT_IN_PROTOS = new Map<object, BuiltInErrorName>(
-  (Object.keys(BUILT_IN_ERRORS) as BuiltInErrorName[]).map((kind) => [
-    BUILT_IN_ERRORS[kind].prototype,
-    kind,
-  ]),
-);
+const BUILT_IN_PROTOS = new Set<object>(Object.values(BUILT_IN_ERRORS).map((cls) => cls.prototype));
 
 /** An error as data: what {@link encodeFailure} writes and {@link decodeFailure} reads. */
 export interface FailureJson {
@@ -65,8 +61,6 @@ export interface FailureJson {
   readonly fields?: Readonly<Record<string, unknown>>;
 }
 
-/** Properties written on their own, never among a record's `fields`. */
-const RESERVED = new Set(["name", "message", "stack", "cause", "errors", "nonRetryable"]);
 /** Longer cause chains are cut here: whoever reads them would overflow the stack. */
 const MAX_DEPTH = 100;
 
@@ -174,27 +168,18 @@ export function errorClassProblems(workflowName: string, classes: unknown): stri
 
 // --- writing -----------------------------------------------------------------------------------
 
-const SKIP = Symbol("skip");
-
 /**
  * An error as a failure record; `encodeNested` writes the values inside it (the value codec's
- * `encodeValue`). Never throws: a part that cannot be written (a field holding a function, a
- * cause that refers back to the error) is left out, and a name or message that is not a string
- * is written as text.
+ * `encodeValue`). Errors inside it (the cause, an `AggregateError`'s errors, a field holding an
+ * error) are failure records too. Never throws: a part that cannot be written (a field holding a
+ * function, a cause that refers back to the error) is left out, and a name or message that is
+ * not a string is written as text.
  */
 export function encodeFailure(
   error: Error,
   encodeNested: (value: unknown) => unknown,
 ): FailureJson {
   return encodeAt(error, encodeNested, new Set(), 0);
-}
-
-function readField(error: Error, key: string): unknown {
-  try {
-    return (error as unknown as Record<string, unknown>)[key];
-  } catch {
-    return undefined;
-  }
 }
 
 function isError(value: unknown): value is Error {
@@ -212,82 +197,42 @@ function encodeAt(
   depth: number,
 ): FailureJson {
   seen.add(error);
-  const name = readField(error, "name");
-  const message = readField(error, "message");
-  const { kind, classes } = lineage(error);
-  const out: Record<string, unknown> = {
-    $stepwise: "error",
-    kind,
-    name: typeof name === "string" ? name : safeText(name),
-    message: typeof message === "string" ? message : safeText(message),
+  const part = (value: unknown): unknown => {
+    if (isError(value)) {
+      return seen.has(value) || depth + 1 >= MAX_DEPTH
+        ? LEFT_OUT
+        : encodeAt(value, encode, seen, depth + 1);
+    }
+    try {
+      if (Array.isArray(value) && value.some(isError)) return value.map((item) => itemPart(item));
+      return encode(value);
+    } catch {
+      return LEFT_OUT;
+    }
   };
+  // An item of an array cannot be left out (the others would move): one that cannot be written is text.
+  const itemPart = (item: unknown): unknown => {
+    const encoded = part(item);
+    return encoded === LEFT_OUT ? safeText(item) : encoded;
+  };
+  const out: Record<string, unknown> = { $stepwise: "error", ...errorParts(error, part) };
+  const fields = out.fields as Record<string, unknown> | undefined;
+  if (fields && Object.hasOwn(fields, "nonRetryable")) {
+    delete fields.nonRetryable;
+    if (Object.keys(fields).length === 0) delete out.fields;
+  }
+  const classes = ownClasses(error);
   if (classes.length > 0) out.classes = classes;
   if (isNonRetryable(error)) out.nonRetryable = true;
-  const stack = readField(error, "stack");
-  if (typeof stack === "string") out.stack = stack;
-  if (Object.hasOwn(error, "cause")) {
-    const cause = encodeNested(readField(error, "cause"), encode, seen, depth);
-    if (cause !== SKIP) out.cause = cause;
-  }
-  if (kind === "AggregateError") {
-    const errors = readField(error, "errors");
-    if (Array.isArray(errors)) {
-      out.errors = errors.map((item) => {
-        const encoded = encodeNested(item, encode, seen, depth);
-        return encoded === SKIP ? safeText(item) : encoded;
-      });
-    }
-  }
-  const fields: Record<string, unknown> = {};
-  let hasFields = false;
-  for (const key of ownKeys(error)) {
-    if (RESERVED.has(key)) continue;
-    const field = encodeNested(readField(error, key), encode, seen, depth);
-    if (field === SKIP) continue;
-    Object.defineProperty(fields, key, {
-      value: field,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-    hasFields = true;
-  }
-  if (hasFields) out.fields = fields;
   return out as unknown as FailureJson;
 }
 
-function ownKeys(error: Error): string[] {
-  try {
-    return Object.keys(error);
-  } catch {
-    return [];
-  }
-}
-
-function encodeNested(
-  value: unknown,
-  encode: (value: unknown) => unknown,
-  seen: Set<Error>,
-  depth: number,
-): unknown {
-  if (isError(value)) {
-    if (seen.has(value) || depth + 1 >= MAX_DEPTH) return SKIP;
-    return encodeAt(value, encode, seen, depth + 1);
-  }
-  try {
-    return encode(value);
-  } catch {
-    return SKIP;
-  }
-}
-
-/** The nearest built-in class of an error, and the named classes below it, nearest first. */
-function lineage(error: Error): { kind: BuiltInErrorName; classes: string[] } {
+/** The named classes of an error below its nearest built-in class, nearest first. */
+function ownClasses(error: Error): string[] {
   const classes: string[] = [];
   try {
     for (let proto = Object.getPrototypeOf(error); proto !== null; ) {
-      const kind = BUILT_IN_PROTOS.get(proto);
-      if (kind) return { kind, classes };
+      if (BUILT_IN_PROTOS.has(proto)) break;
       const ctor = Object.hasOwn(proto, "constructor") ? proto.constructor : undefined;
       if (typeof ctor === "function" && typeof ctor.name === "string" && ctor.name !== "") {
         classes.push(ctor.name);
@@ -297,22 +242,22 @@ function lineage(error: Error): { kind: BuiltInErrorName; classes: string[] } {
   } catch {
     // A proxy whose prototype trap throws: what was read so far stands.
   }
-  return { kind: "Error", classes };
+  return classes;
 }
 
 // --- reading -----------------------------------------------------------------------------------
 
 const failureSchema = z.object({
   $stepwise: z.literal("error"),
-  kind: z.string(),
+  kind: z.string().optional(),
   name: z.string(),
   message: z.string(),
-  classes: z.array(z.string()).optional(),
-  nonRetryable: z.literal(true).optional(),
   stack: z.string().optional(),
   cause: z.unknown().optional(),
   errors: z.array(z.unknown()).optional(),
   fields: z.record(z.string(), z.unknown()).optional(),
+  classes: z.array(z.string()).optional(),
+  nonRetryable: z.literal(true).optional(),
 });
 
 /** Whether `value` is written as a failure record (`{ $stepwise: "error", ... }`). */
@@ -328,7 +273,7 @@ export function isFailureJson(value: unknown): boolean {
 /**
  * Revives a failure record as an `Error`: of the first of its `classes` that `errors` knows,
  * else of its built-in `kind`. `decodeNested` revives the values inside it (the value codec's
- * `decodeValue` with the workflow's event registry).
+ * `decodeValue` with the workflow's event registry). Also reads the value codec's error tags.
  * @throws {@link SnapshotError} (`malformed`, or what `decodeNested` throws) naming the field,
  * with `path` relative to the record.
  */
@@ -373,31 +318,35 @@ function decodeAt(json: unknown, path: string, reading: Reading, depth: number):
     throw malformed(at, `is not valid: ${issue?.message ?? "not a failure record"}`);
   }
   const record = parsed.data;
-  const cls = errorClassOf(record, reading.errors);
-  const base = builtInBase(cls);
-  const options = Object.hasOwn(record, "cause")
-    ? { cause: decodeNested(record.cause, appendPath(path, "cause"), reading, depth) }
-    : undefined;
-  let error: Error;
-  if (base === AggregateError) {
-    const items = (record.errors ?? []).map((item, i) =>
-      decodeNested(item, appendPath(appendPath(path, "errors"), i), reading, depth),
-    );
-    error = Reflect.construct(AggregateError, [items, record.message, options], cls);
-  } else {
-    error = Reflect.construct(base, [record.message, options], cls);
+  const nested = (value: unknown, at: string) => decodeNested(value, at, reading, depth);
+  const fields: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(record.fields ?? {})) {
+    fields[key] = nested(value, appendPath(appendPath(path, "fields"), key));
   }
-  if (error.name !== record.name) defineOwn(error, "name", record.name, true);
-  if (record.stack !== undefined) defineOwn(error, "stack", record.stack, false);
-  if (record.fields) {
-    const fieldsPath = appendPath(path, "fields");
-    for (const key of Object.keys(record.fields)) {
-      if (RESERVED.has(key) || key === "__proto__") continue;
-      const value = record.fields[key];
-      defineOwn(error, key, decodeNested(value, appendPath(fieldsPath, key), reading, depth), true);
-    }
+  const error = errorFromParts({
+    kind: record.kind,
+    name: record.name,
+    message: record.message,
+    stack: record.stack,
+    ...(Object.hasOwn(record, "cause")
+      ? { cause: { value: nested(record.cause, appendPath(path, "cause")) } }
+      : {}),
+    errors: (record.errors ?? []).map((item, i) =>
+      nested(item, appendPath(appendPath(path, "errors"), i)),
+    ),
+    fields,
+  });
+  const cls = declaredClass(record.classes, reading.errors);
+  // The error is made by its built-in class; a class of its own only lends its prototype.
+  if (cls && !(error instanceof cls)) Object.setPrototypeOf(error, cls.prototype);
+  if (record.nonRetryable) {
+    Object.defineProperty(error, "nonRetryable", {
+      value: true,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
-  if (record.nonRetryable) defineOwn(error, "nonRetryable", true, true);
   return error;
 }
 
@@ -417,25 +366,14 @@ function decodeNested(value: unknown, path: string, reading: Reading, depth: num
   }
 }
 
-function errorClassOf(record: z.infer<typeof failureSchema>, errors: ErrorRegistry): ErrorClass {
-  for (const name of record.classes ?? []) {
+/** The first of a record's classes the registry knows, or null. */
+function declaredClass(
+  classes: readonly string[] | undefined,
+  errors: ErrorRegistry,
+): ErrorClass | null {
+  for (const name of classes ?? []) {
     const cls = errors.get(name);
     if (cls) return cls;
   }
-  return Object.hasOwn(BUILT_IN_ERRORS, record.kind)
-    ? BUILT_IN_ERRORS[record.kind as BuiltInErrorName]
-    : Error;
-}
-
-/** The built-in class an error class derives from. */
-function builtInBase(cls: ErrorClass): new (...args: any[]) => Error {
-  for (let proto = cls.prototype; proto !== null; proto = Object.getPrototypeOf(proto)) {
-    const kind = BUILT_IN_PROTOS.get(proto);
-    if (kind) return BUILT_IN_ERRORS[kind] as new (...args: any[]) => Error;
-  }
-  return Error;
-}
-
-function defineOwn(error: Error, key: string, value: unknown, enumerable: boolean): void {
-  Object.defineProperty(error, key, { value, enumerable, writable: true, configurable: true });
+  return null;
 }

@@ -164,6 +164,21 @@ describe("failure records", () => {
     );
   });
 
+  it("are read by the value codec, and read the value codec's error tags", () => {
+    const error = new HttpError("teapot", 418);
+    const viaValues = decodeValue(encodeFailure(error, encodeValue), events) as HttpError;
+    assert.equal(viaValues.name, "HttpError");
+    assert.equal(viaValues.status, 418);
+    const tag = encodeValue(error);
+    const back = decodeFailure(
+      tag,
+      (v) => decodeValue(v, events),
+      createErrorRegistry([HttpError]),
+    );
+    assert.equal(back.message, "teapot");
+    assert.equal((back as HttpError).status, 418);
+  });
+
   it("refuse a malformed record, naming the field", () => {
     const json = JSON.parse(JSON.stringify(encodeFailure(new Error("x"), encodeValue)));
     json.cause = { $stepwise: "error", kind: "Error", name: "Error" };
