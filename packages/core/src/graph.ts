@@ -21,6 +21,14 @@ export type GraphNode =
         readonly forSteps: readonly string[] | null;
         readonly maxRecoveries: number;
       };
+      /** Whether the step may return an array of events that fan out as one collection. */
+      readonly fanOut: boolean;
+      /** Fan-in: `true` for every event of a collection, `{ take: n }` for the first n; else null. */
+      readonly collect: true | { readonly take: number } | null;
+      /** Whether the step runs once it holds one event of each `accepts` class. */
+      readonly join: boolean;
+      /** Whether the step also receives subclasses of what it accepts (drawn as edges from them). */
+      readonly acceptEventSubclasses: boolean;
     }
   | {
       readonly kind: "event";
@@ -32,7 +40,10 @@ export type GraphNode =
     }
   | { readonly kind: "external"; readonly id: "external"; readonly name: "external" };
 
-/** An edge: event -> step that accepts it, step -> event it emits, or through `external`. */
+/**
+ * An edge: event -> step that accepts it (or, with `acceptEventSubclasses`, a subclass of what
+ * it accepts), step -> event it emits, or through `external`.
+ */
 export interface GraphEdge {
   readonly from: string;
   readonly to: string;
@@ -53,6 +64,13 @@ function eventSchema(cls: EventClass): unknown {
   } catch {
     return { type: "object" };
   }
+}
+
+/** The `collect` option as declared, when it is a usable one. */
+function readCollect(collect: unknown): true | { readonly take: number } | null {
+  if (collect === true) return true;
+  const take = (collect as { take?: unknown } | null)?.take;
+  return typeof take === "number" ? { take } : null;
 }
 
 function describeRetry(step: StepDeclaration): string | undefined {
@@ -87,9 +105,22 @@ export function buildGraph(name: string, steps: readonly StepDeclaration[]): Wor
       numWorkers: Number(step.numWorkers),
       ...(retry ? { retry } : {}),
       ...(catchError ? { catchError } : {}),
+      fanOut: step.fanOut === true,
+      collect: readCollect(step.collect),
+      join: step.join === true,
+      acceptEventSubclasses: step.acceptEventSubclasses === true,
     });
     for (const cls of step.accepts) edges.push({ from: addEvent(cls), to: id });
     for (const cls of step.emits) edges.push({ from: id, to: addEvent(cls) });
+  }
+  // Routing delivers a subclass instance to such a step, except a stop event, which ends the run.
+  for (const step of steps) {
+    if (step.acceptEventSubclasses !== true) continue;
+    for (const cls of events.values()) {
+      if (step.accepts.includes(cls) || eventRole(cls) === "stop") continue;
+      if (step.accepts.some((accepted) => cls.prototype instanceof accepted))
+        edges.push({ from: `event:${cls.eventType}`, to: `step:${step.name}` });
+    }
   }
   let hasExternal = false;
   for (const cls of events.values()) {

@@ -5,6 +5,15 @@
  */
 import { failureRoutes } from "./catch-owners.js";
 import {
+  collectText,
+  flowEdgeLook,
+  flowOptionRows,
+  flowOptionTexts,
+  type StepNode,
+  stepShape,
+  subclassInputs,
+} from "./flow-options.js";
+import {
   type LegendEntry,
   type NodeDetails,
   type NodeStyle,
@@ -33,13 +42,20 @@ const ROLE_TEXT: Record<Extract<FlowNode, { kind: "event" }>["role"], string> = 
 
 /** Builds the scene of all possible flows from a workflow graph. */
 export function buildFlowsScene(graph: FlowGraph, options: LabelOptions = {}): Scene {
-  const namesById = new Map(graph.nodes.map((node) => [node.id, nodeName(node)]));
+  const byId = new Map(graph.nodes.map((node) => [node.id, node]));
+  const nameOf = (id: string) => {
+    const node = byId.get(id);
+    return node ? nodeName(node) : id;
+  };
   const incoming = new Map<string, string[]>();
   const outgoing = new Map<string, string[]>();
-  for (const edge of graph.edges) {
-    push(outgoing, edge.from, namesById.get(edge.to) ?? edge.to);
-    push(incoming, edge.to, namesById.get(edge.from) ?? edge.from);
-  }
+  const flowEdges = graph.edges.map((edge): SceneEdge => {
+    const look = flowEdgeLook(edge, byId);
+    push(outgoing, edge.from, nameOf(edge.to) + consumerNote(byId.get(edge.to), look.variant));
+    push(incoming, edge.to, nameOf(edge.from) + producerNote(byId.get(edge.from)));
+    return { from: edge.from, to: edge.to, kind: "flow", ...look };
+  });
+  const subclasses = subclassInputs(graph);
   // A step covered by a `@catchError` handler leads to the handler's StepFailedEvent when it fails
   // (after its retries). The declared emits do not say so; the handlers' `forSteps` do.
   const routes = failureRoutes(graph);
@@ -52,7 +68,7 @@ export function buildFlowsScene(graph: FlowGraph, options: LabelOptions = {}): S
   }));
   const failureHandler = new Map(routes.map((route) => [route.step, route.handlerName]));
   for (const edge of failureEdges) {
-    push(incoming, edge.to, `${namesById.get(edge.from) ?? edge.from} (when it fails)`);
+    push(incoming, edge.to, `${nameOf(edge.from)} (when it fails)`);
   }
 
   const nodes = graph.nodes.map((node): SceneNode => {
@@ -63,9 +79,9 @@ export function buildFlowsScene(graph: FlowGraph, options: LabelOptions = {}): S
         id: node.id,
         label,
         fullName,
-        shape: "box",
+        shape: stepShape(node),
         style: "step",
-        details: stepDetails(node, failureHandler.get(node.id)),
+        details: stepDetails(node, failureHandler.get(node.id), subclasses.get(node.id) ?? []),
       };
       const sublabel = stepSublabel(node);
       if (sublabel) step.sublabel = sublabel;
@@ -112,12 +128,21 @@ export function buildFlowsScene(graph: FlowGraph, options: LabelOptions = {}): S
     title: graph.name,
     subtitle: `all possible flows · ${plural(steps, "step")} · ${plural(events, "event")}`,
     nodes,
-    edges: [
-      ...graph.edges.map((edge): SceneEdge => ({ from: edge.from, to: edge.to, kind: "flow" })),
-      ...failureEdges,
-    ],
+    edges: [...flowEdges, ...failureEdges],
     legend: flowsLegend(graph),
+    inputOrder: joinInputOrder(graph),
   };
+}
+
+/** A join step's inputs, left to right as its sublabel names them (`join HeaderEvent + BodyEvent`). */
+function joinInputOrder(graph: FlowGraph): Record<string, string[]> {
+  const order: Record<string, string[]> = {};
+  for (const node of graph.nodes) {
+    if (node.kind === "step" && node.join) {
+      order[node.id] = node.accepts.map((type) => `event:${type}`);
+    }
+  }
+  return order;
 }
 
 function nodeName(node: FlowNode): string {
@@ -131,9 +156,28 @@ function eventStyle(role: Extract<FlowNode, { kind: "event" }>["role"]): NodeSty
   return "event";
 }
 
-/** What sets a step apart at a glance: workers other than the default 4, retries, recovery. */
-function stepSublabel(node: Extract<FlowNode, { kind: "step" }>): string | undefined {
-  const parts: string[] = [];
+/** What an event's "Emitted by" says of a step: that it fans the event out. */
+function producerNote(node: FlowNode | undefined): string {
+  return node?.kind === "step" && node.fanOut ? " (fan-out)" : "";
+}
+
+/** What an event's "Accepted by" says of a step: that it collects, joins, or takes a subclass. */
+function consumerNote(node: FlowNode | undefined, variant: SceneEdge["variant"]): string {
+  if (node?.kind !== "step") return "";
+  const notes: string[] = [];
+  const collect = collectText(node);
+  if (collect) notes.push(collect);
+  if (node.join) notes.push("join");
+  if (variant === "subclass") notes.push("as a subclass");
+  return notes.length > 0 ? ` (${notes.join(", ")})` : "";
+}
+
+/**
+ * What sets a step apart at a glance: fan-out, fan-in or join, subclasses, workers other than
+ * the default 4, retries, recovery.
+ */
+function stepSublabel(node: StepNode): string | undefined {
+  const parts: string[] = flowOptionTexts(node);
   if (node.numWorkers !== 4) parts.push(plural(node.numWorkers, "worker"));
   if (node.retry) parts.push("retries");
   if (node.catchError) parts.push("catches errors");
@@ -141,12 +185,14 @@ function stepSublabel(node: Extract<FlowNode, { kind: "step" }>): string | undef
 }
 
 function stepDetails(
-  node: Extract<FlowNode, { kind: "step" }>,
+  node: StepNode,
   failureHandler: string | undefined,
+  subclasses: readonly string[],
 ): NodeDetails {
   const rows: NodeDetails["rows"] = [
     ["Accepts", node.accepts.join(", ") || "—"],
     ["Emits", node.emits.join(", ") || "nothing (returns no event)"],
+    ...flowOptionRows(node, subclasses),
     ["Workers", String(node.numWorkers)],
     ["Retry policy", node.retry ?? (failureHandler ? "none" : "none (a failure ends the run)")],
   ];
@@ -196,6 +242,13 @@ function flowsLegend(graph: FlowGraph): LegendEntry[] {
     { label: "event", shape: "pill", style: "event" },
     { label: "stop event", shape: "pill", style: "stopEvent" },
   ];
+  const steps = graph.nodes.filter((node): node is StepNode => node.kind === "step");
+  if (steps.some((node) => stepShape(node) === "fork")) {
+    legend.push({ label: "fan-out step", shape: "fork", style: "step" });
+  }
+  if (steps.some((node) => stepShape(node) === "join")) {
+    legend.push({ label: "fan-in / join step", shape: "join", style: "step" });
+  }
   if (graph.nodes.some((node) => node.kind === "external")) {
     legend.push({ label: "external (human)", shape: "box", style: "external" });
   }

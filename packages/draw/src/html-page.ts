@@ -55,6 +55,12 @@ aside h3{font-size:13px;margin:16px 0 6px}
 .sw-edge path{fill:none;stroke:#7d8590;stroke-width:1.6}
 .sw-edge-retry path{stroke:#b07800;stroke-dasharray:6 4}
 .sw-edge-failure path{stroke:#b3261e;stroke-dasharray:6 4}
+.sw-edge-subclass path{stroke-dasharray:1.5 4;stroke-linecap:round;stroke-width:2}
+.sw-edge-many .sw-edge-line{stroke-width:6.5}
+.sw-edge-many .sw-edge-gap,.sw-edge-many.sw-active .sw-edge-gap{stroke:#f6f7f9;stroke-width:2.5}
+.sw-edge-many .sw-edge-tip,.sw-edge-many.sw-active .sw-edge-tip{stroke:none}
+.sw-edge-many.sw-active .sw-edge-line{stroke-width:7}
+.sw-edge-many .sw-edge-label{font-weight:600;fill:#393f46}
 .sw-edge-label{fill:#59636e;text-anchor:middle;dominant-baseline:central;font-family:system-ui,sans-serif;paint-order:stroke;stroke:#f6f7f9;stroke-width:4px}
 .sw-has-selection .sw-node:not(.sw-selected):not(.sw-neighbour){opacity:.35}
 .sw-has-selection .sw-edge:not(.sw-active){opacity:.2}

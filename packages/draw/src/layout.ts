@@ -22,6 +22,8 @@ export const EDGE_LABEL_FONT_SIZE = 11;
 const CHAR_WIDTH_RATIO = 0.61; // DejaVu Sans Mono / Menlo / Consolas advance width per em, rounded up
 /** How far a stacked node's back card sits from the front one, in px. */
 export const STACK_OFFSET = 4;
+/** How thick the bar of a `fork` or `join` node is, in px. */
+export const BAR_HEIGHT = 6;
 
 /** A node with its box: `x`/`y` is the top-left corner, in px. */
 export interface PlacedNode {
@@ -54,15 +56,21 @@ export function measureNode(node: SceneNode): { width: number; height: number } 
   const sublabelWidth = (node.sublabel?.length ?? 0) * SUBLABEL_FONT_SIZE * CHAR_WIDTH_RATIO;
   const padding = node.shape === "pill" ? 48 : 32;
   const stack = node.stacked ? STACK_OFFSET : 0;
+  const bar = node.shape === "fork" || node.shape === "join" ? BAR_HEIGHT : 0;
   return {
     width: Math.ceil(Math.max(labelWidth, sublabelWidth, 56) + padding) + stack,
-    height: (node.sublabel ? 50 : 38) + stack,
+    height: (node.sublabel ? 50 : 38) + bar + stack,
   };
 }
 
 /** Room for an edge's label (proportional text, so a wider ratio than the labels' monospace). */
 function measureEdgeLabel(text: string): { width: number; height: number } {
   return { width: Math.ceil(text.length * EDGE_LABEL_FONT_SIZE * 0.62 + 10), height: 16 };
+}
+
+/** A count on a double line (`×n`) goes beside it; other labels sit on their edge. */
+function labelPlace(edge: SceneEdge): { labelpos: "c" | "r"; labeloffset?: number } {
+  return edge.variant === "many" ? { labelpos: "r", labeloffset: 8 } : { labelpos: "c" };
 }
 
 /**
@@ -110,6 +118,31 @@ function sceneOrder(scene: Scene): CustomOrder {
   };
 }
 
+/**
+ * Orders each layer with dagre's own heuristic, constrained only so that the predecessors of the
+ * nodes named in `inputOrder` stay left to right as listed (for a dummy, by its edge's source).
+ * Each constraint is among the predecessors of one node, so none can contradict another.
+ */
+function inputOrder(order: Readonly<Record<string, readonly string[]>>): CustomOrder {
+  return (graph, run) => {
+    const constraints: { left: string; right: string }[] = [];
+    for (const [id, inputs] of Object.entries(order)) {
+      if (!graph.hasNode(id)) continue;
+      const key = (predecessor: string): number => {
+        const placed = graph.node(predecessor) as { dummy?: string; edgeObj?: { v: string } };
+        const source = placed?.dummy && placed.edgeObj ? placed.edgeObj.v : predecessor;
+        const at = inputs.indexOf(source);
+        return at < 0 ? inputs.length : at;
+      };
+      const ordered = [...(graph.predecessors(id) ?? [])].sort((a, b) => key(a) - key(b));
+      for (let at = 1; at < ordered.length; at++) {
+        constraints.push({ left: ordered[at - 1]!, right: ordered[at]! });
+      }
+    }
+    run(graph, { constraints });
+  };
+}
+
 /** Lays a scene out top to bottom with dagre. */
 export function layoutScene(scene: Scene): LaidOutScene {
   const graph = new dagre.graphlib.Graph<GraphLabel, NodeLabel, EdgeLabel>({ multigraph: false });
@@ -134,11 +167,18 @@ export function layoutScene(scene: Scene): LaidOutScene {
     graph.setEdge(
       edge.from,
       edge.to,
-      edge.label ? { ...measureEdgeLabel(edge.label), labelpos: "c", minlen: 1 } : { minlen: 1 },
+      edge.label
+        ? { ...measureEdgeLabel(edge.label), ...labelPlace(edge), minlen: 1 }
+        : { minlen: 1 },
     );
   }
 
-  dagre.layout(graph, scene.keepOrder ? { customOrder: sceneOrder(scene) } : {});
+  const customOrder = scene.keepOrder
+    ? sceneOrder(scene)
+    : scene.inputOrder && Object.keys(scene.inputOrder).length > 0
+      ? inputOrder(scene.inputOrder)
+      : undefined;
+  dagre.layout(graph, customOrder ? { customOrder } : {});
 
   const nodes = scene.nodes.map((node): PlacedNode => {
     const placed = graph.node(node.id);

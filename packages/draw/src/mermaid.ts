@@ -5,8 +5,9 @@
  * colours.
  */
 import { failureRoutes } from "./catch-owners.js";
+import { flowEdgeLook, flowOptionTexts, stepShape } from "./flow-options.js";
 import { type LabelOptions, plural } from "./flows-scene.js";
-import { STYLE_PAINT, truncateLabel } from "./scene.js";
+import { type NodeShape, STYLE_PAINT, truncateLabel } from "./scene.js";
 import type { FlowGraph, FlowNode, RunTraceData } from "./sources.js";
 import { buildTraceScene, type TraceSceneOptions } from "./trace-scene.js";
 
@@ -43,6 +44,22 @@ export function mermaidLabel(text: string): string {
     .replaceAll(">", "#gt;");
 }
 
+/**
+ * A node line: steps are boxes, events stadiums; a fan-out step is a trapezoid wide at the bottom
+ * (`[/ \]`), a collect or join step one wide at the top (`[\ /]`), where the inputs meet.
+ */
+function nodeLine(id: string, shape: NodeShape, label: string, className: string): string {
+  const [open, close] = MERMAID_SHAPES[shape];
+  return `    ${id}${open}"${label}"${close}:::${className}`;
+}
+
+const MERMAID_SHAPES: Record<NodeShape, [string, string]> = {
+  box: ["[", "]"],
+  pill: ["([", "])"],
+  fork: ["[/", "\\]"],
+  join: ["[\\", "/]"],
+};
+
 /** Mermaid text of every possible flow of a workflow graph. */
 export function renderFlowsMermaidText(graph: FlowGraph, options: LabelOptions = {}): string {
   const ids = new Map(graph.nodes.map((node) => [node.id, flowNodeMermaidId(node)]));
@@ -54,17 +71,23 @@ export function renderFlowsMermaidText(graph: FlowGraph, options: LabelOptions =
     seen.add(id);
     const label = mermaidLabel(truncateLabel(flowNodeLabel(node), options.maxLabelLength));
     if (node.kind === "event") {
-      lines.push(`    ${id}(["${label}"]):::${eventClass(node.role)}`);
+      lines.push(nodeLine(id, "pill", label, eventClass(node.role)));
+    } else if (node.kind === "step") {
+      // What the step's options say goes on a second line, as in the HTML drawing.
+      const options = flowOptionTexts(node).map(mermaidLabel);
+      const text = options.length > 0 ? `${label}<br/>${options.join(" · ")}` : label;
+      lines.push(nodeLine(id, stepShape(node), text, "stepStyle"));
     } else {
-      lines.push(`    ${id}["${label}"]:::${node.kind === "step" ? "stepStyle" : "externalStyle"}`);
+      lines.push(nodeLine(id, "box", label, "externalStyle"));
     }
   }
+  const byId = new Map(graph.nodes.map((node) => [node.id, node]));
   const edges = new Set<string>();
   for (const edge of graph.edges) {
     const from = ids.get(edge.from);
     const to = ids.get(edge.to);
     if (from === undefined || to === undefined) continue;
-    const line = `    ${from} --> ${to}`;
+    const line = `    ${from} ${flowArrow(flowEdgeLook(edge, byId))} ${to}`;
     if (edges.has(line)) continue;
     edges.add(line);
     lines.push(line);
@@ -95,16 +118,22 @@ export function renderTraceMermaidText(
     const label = node.sublabel
       ? `${mermaidLabel(node.label)}<br/>${mermaidLabel(node.sublabel)}`
       : mermaidLabel(node.label);
-    const className = TRACE_STYLE_CLASS[node.style];
-    if (node.shape === "pill") lines.push(`    ${idFor(node.id)}(["${label}"]):::${className}`);
-    else lines.push(`    ${idFor(node.id)}["${label}"]:::${className}`);
+    lines.push(nodeLine(idFor(node.id), node.shape, label, TRACE_STYLE_CLASS[node.style]!));
   }
   for (const edge of scene.edges) {
-    const arrow = edge.kind === "flow" ? "-->" : `-. ${edge.label ?? edge.kind} .->`;
+    const arrow = edge.kind === "flow" ? flowArrow(edge) : `-. ${edge.label ?? edge.kind} .->`;
     lines.push(`    ${idFor(edge.from)} ${arrow} ${idFor(edge.to)}`);
   }
   lines.push(...TRACE_CLASS_DEFS);
   return lines.join("\n");
+}
+
+/** `-->`; a thick `==>` for many events (a fan-out's, a fan-in's); dotted for a subclass. */
+function flowArrow(look: { variant?: "many" | "subclass"; label?: string }): string {
+  const label = look.label ? `|"${mermaidLabel(look.label)}"|` : "";
+  if (look.variant === "many") return `==>${label}`;
+  if (look.variant === "subclass") return `-.->${label}`;
+  return `-->${label}`;
 }
 
 const TRACE_STYLE_CLASS: Record<string, string> = {

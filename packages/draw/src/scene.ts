@@ -4,8 +4,12 @@
  * run traces are turned into scenes; the renderers know nothing about either.
  */
 
-/** How a node is outlined. Steps are boxes, events are pills (as in the Python drawing). */
-export type NodeShape = "box" | "pill";
+/**
+ * How a node is outlined. Steps are boxes, events are pills (as in the Python drawing). A step
+ * that fans out is a `fork`, a box with a bar along its bottom where its many events leave; one
+ * that collects or joins is a `join`, a box with a bar along its top where its inputs meet.
+ */
+export type NodeShape = "box" | "pill" | "fork" | "join";
 
 /** One colour scheme per kind of node. The first five use the Python drawing's colours. */
 export type NodeStyle =
@@ -60,6 +64,11 @@ export interface SceneEdge {
   from: string;
   to: string;
   kind: "flow" | "retry" | "failure";
+  /**
+   * A flow edge that carries many events (a fan-out's items, a fan-in's inputs), drawn as a
+   * double line; or one that carries subclasses of what the step accepts, drawn dotted.
+   */
+  variant?: "many" | "subclass";
   /** Text drawn on the edge. */
   label?: string;
 }
@@ -83,6 +92,8 @@ export interface Scene {
    * (a run lists them in the order they happened; the layout would otherwise pick any order).
    */
   keepOrder?: boolean;
+  /** Per node id, the ids of its predecessors in the order they are drawn, left to right. */
+  inputOrder?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** Colours of one node style: fill, outline, text, and whether the outline is dashed. */

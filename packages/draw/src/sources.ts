@@ -18,6 +18,14 @@ export type FlowNode =
       numWorkers: number;
       retry?: string;
       catchError?: { forSteps: readonly string[] | null; maxRecoveries: number };
+      /** May return an array of events that fan out as one collection. */
+      fanOut?: boolean;
+      /** Fan-in: every event of a collection (`true`) or the first `take`. */
+      collect?: true | { readonly take: number } | null;
+      /** Runs once it holds one event of each `accepts` class. */
+      join?: boolean;
+      /** Also receives subclasses of what it accepts. */
+      acceptEventSubclasses?: boolean;
     }
   | {
       kind: "event";
@@ -53,6 +61,11 @@ export interface RunTraceInvocation {
   stepName: string;
   workerId: number;
   inputEventId: number;
+  /**
+   * For a `collect` or `join` step: every event it ran with, in the order it received them
+   * (`inputEventId` is the last to arrive).
+   */
+  inputEventIds?: readonly number[];
   attempt: number;
   startedAt: number;
   endedAt: number | null;

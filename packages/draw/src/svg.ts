@@ -3,6 +3,7 @@
  * viewport and reads `data-id` attributes to show details.
  */
 import {
+  BAR_HEIGHT,
   EDGE_LABEL_FONT_SIZE,
   LABEL_FONT_SIZE,
   type LaidOutScene,
@@ -30,6 +31,7 @@ export function styleRules(): string {
       ([style, paint]) =>
         `.sw-${style} .sw-shape,.sw-${style} .sw-stack{fill:${paint.fill};stroke:${paint.stroke};` +
         `${paint.dashed ? "stroke-dasharray:5 3;" : ""}}` +
+        `.sw-${style} .sw-bar{fill:${paint.stroke};}` +
         `.sw-${style} text{fill:${paint.text};}`,
     )
     .join("\n");
@@ -60,19 +62,27 @@ function renderNode(placed: PlacedNode): string {
   const width = placed.width - stack;
   const height = placed.height - stack;
   const center = width / 2;
+  const barred = node.shape === "fork" || node.shape === "join";
+  // The text sits in the middle of what the bar leaves free.
+  const middle =
+    node.shape === "join"
+      ? (height + BAR_HEIGHT) / 2
+      : node.shape === "fork"
+        ? (height - BAR_HEIGHT) / 2
+        : height / 2;
   const text: string[] = [];
   if (node.sublabel) {
     text.push(
-      `<text class="sw-label" x="${center}" y="${height / 2 - 7}" font-size="${LABEL_FONT_SIZE}">${escapeXml(node.label)}</text>`,
-      `<text class="sw-sublabel" x="${center}" y="${height / 2 + 12}" font-size="${SUBLABEL_FONT_SIZE}">${escapeXml(node.sublabel)}</text>`,
+      `<text class="sw-label" x="${center}" y="${middle - 7}" font-size="${LABEL_FONT_SIZE}">${escapeXml(node.label)}</text>`,
+      `<text class="sw-sublabel" x="${center}" y="${middle + 12}" font-size="${SUBLABEL_FONT_SIZE}">${escapeXml(node.sublabel)}</text>`,
     );
   } else {
     text.push(
-      `<text class="sw-label" x="${center}" y="${height / 2}" font-size="${LABEL_FONT_SIZE}">${escapeXml(node.label)}</text>`,
+      `<text class="sw-label" x="${center}" y="${middle}" font-size="${LABEL_FONT_SIZE}">${escapeXml(node.label)}</text>`,
     );
   }
   return (
-    `<g class="sw-node sw-${node.style}" data-id="${escapeXml(node.id)}" transform="translate(${round(x)} ${round(y)})" ` +
+    `<g class="sw-node sw-${node.style}${barred ? ` sw-${node.shape}` : ""}" data-id="${escapeXml(node.id)}" transform="translate(${round(x)} ${round(y)})" ` +
     `tabindex="0" role="button" aria-label="${escapeXml(`${node.details.kind}: ${node.fullName}`)}">` +
     `<title>${escapeXml(node.fullName)}</title>` +
     (stack ? shapeMarkup(node.shape, width, height, stack, stack, "sw-stack") : "") +
@@ -91,21 +101,34 @@ function shapeMarkup(
   className = "sw-shape",
 ): string {
   const radius = shape === "pill" ? height / 2 : Math.min(6, height / 5);
-  return `<rect class="${className}" x="${x}" y="${y}" width="${round(width)}" height="${round(height)}" rx="${round(radius)}" ry="${round(radius)}"/>`;
+  const rect = `<rect class="${className}" x="${x}" y="${y}" width="${round(width)}" height="${round(height)}" rx="${round(radius)}" ry="${round(radius)}"/>`;
+  if (className !== "sw-shape" || (shape !== "fork" && shape !== "join")) return rect;
+  // The bar of a fork (bottom: where the many leave) or a join (top: where the inputs meet).
+  const bar = Math.min(BAR_HEIGHT, height / 3);
+  const barY = shape === "join" ? y : y + height - bar;
+  return `${rect}<rect class="sw-bar" x="${x}" y="${round(barY)}" width="${round(width)}" height="${round(bar)}" rx="${round(Math.min(radius, bar / 2))}" ry="${round(Math.min(radius, bar / 2))}"/>`;
 }
 
 function renderEdge(placed: PlacedEdge): string {
   const { edge, points } = placed;
   if (points.length < 2) return "";
-  const kind = edge.kind === "flow" ? "sw-edge" : `sw-edge sw-edge-${edge.kind}`;
+  const variant = edge.kind === "flow" && edge.variant ? ` sw-edge-${edge.variant}` : "";
+  const kind = edge.kind === "flow" ? `sw-edge${variant}` : `sw-edge sw-edge-${edge.kind}`;
   const marker = edge.kind === "flow" ? "url(#sw-arrow)" : `url(#sw-arrow-${edge.kind})`;
   const label =
     placed.labelAt && edge.label
       ? `<text class="sw-edge-label" x="${round(placed.labelAt.x)}" y="${round(placed.labelAt.y)}" font-size="${EDGE_LABEL_FONT_SIZE}">${escapeXml(edge.label)}</text>`
       : "";
+  const d = curvePath(points);
+  // A double line: a wide stroke with a thin gap drawn down its middle, then the arrow alone on
+  // a path of the ordinary width (markers scale with the stroke width).
+  const paths =
+    edge.kind === "flow" && edge.variant === "many"
+      ? `<path class="sw-edge-line" d="${d}"/><path class="sw-edge-gap" d="${d}"/><path class="sw-edge-tip" d="${d}" marker-end="${marker}"/>`
+      : `<path d="${d}" marker-end="${marker}"/>`;
   return (
     `<g class="${kind}" data-from="${escapeXml(edge.from)}" data-to="${escapeXml(edge.to)}">` +
-    `<path d="${curvePath(points)}" marker-end="${marker}"/>${label}</g>`
+    `${paths}${label}</g>`
   );
 }
 

@@ -18,6 +18,24 @@ export const ENGINE_ENDINGS: ReadonlySet<string> = new Set([
 /** How an event instance is drawn. */
 export type EventRole = "start" | "stop" | "event";
 
+/**
+ * What a `collect` or `join` invocation is, as far as the drawing knows: `batch` when the
+ * workflow's graph was not given, so only the trace's list of inputs tells it apart.
+ */
+export type BatchKind = "collect" | "join" | "batch";
+
+const BATCH_VERB: Record<BatchKind, string> = {
+  collect: "collected",
+  join: "joined",
+  batch: "gathered",
+};
+
+const BATCH_ORDER: Record<BatchKind, string> = {
+  collect: " (an array, in fan-out order)",
+  join: " (a tuple, in `accepts` order)",
+  batch: "",
+};
+
 /** A trace with what the drawing looks up in it. */
 export interface TraceIndex {
   trace: RunTraceData;
@@ -41,10 +59,24 @@ export function attemptName(invocation: RunTraceInvocation): string {
     : `${invocation.id} (attempt ${invocation.attempt + 1})`;
 }
 
-/** `completed · 12 ms`, `retrying · 3 ms`, `running`. */
-export function invocationSublabel(invocation: RunTraceInvocation): string {
-  if (invocation.endedAt === null) return invocation.outcome;
-  return `${invocation.outcome} · ${formatDuration(invocation.endedAt - invocation.startedAt)}`;
+/**
+ * `completed · 12 ms`, `retrying · 3 ms`, `running`; for a `collect` or `join` invocation led
+ * by what it ran with (`collected 3 · completed · 1 ms`), for a fan-out by its items.
+ */
+export function invocationSublabel(
+  invocation: RunTraceInvocation,
+  batch?: BatchKind,
+  isFanOut = false,
+): string {
+  const parts: string[] = [];
+  if (batch) parts.push(`${BATCH_VERB[batch]} ${invocation.inputEventIds?.length ?? 0}`);
+  if (isFanOut && invocation.emitted.length > 0)
+    parts.push(`fan-out ×${invocation.emitted.length}`);
+  parts.push(invocation.outcome);
+  if (invocation.endedAt !== null) {
+    parts.push(formatDuration(invocation.endedAt - invocation.startedAt));
+  }
+  return parts.join(" · ");
 }
 
 /** Milliseconds as `0.4 ms`, `12 ms` or `1.25 s`. */
@@ -116,11 +148,27 @@ export function eventDetails(
 }
 
 /** The details of one invocation attempt. */
-export function invocationDetails(index: TraceIndex, invocation: RunTraceInvocation): NodeDetails {
+export function invocationDetails(
+  index: TraceIndex,
+  invocation: RunTraceInvocation,
+  batch?: BatchKind,
+): NodeDetails {
   const emitted = invocation.emitted.map((id) => eventName(index, id));
+  const inputs = batch ? (invocation.inputEventIds ?? []) : [];
+  const input: NodeDetails["rows"] = batch
+    ? [
+        [
+          "Inputs",
+          inputs.length > 0
+            ? `${inputs.map((id) => eventName(index, id)).join(", ")}${BATCH_ORDER[batch]}`
+            : `none: the collection was empty (fanned out from ${eventName(index, invocation.inputEventId)})`,
+        ],
+      ]
+    : [["Input", eventName(index, invocation.inputEventId)]];
+  if (inputs.length > 1) input.push(["Last to arrive", eventName(index, invocation.inputEventId)]);
   const details: NodeDetails = {
     title: attemptName(invocation),
-    kind: `step invocation · ${invocation.outcome}`,
+    kind: `step invocation${batch && batch !== "batch" ? ` · a ${batch}` : ""} · ${invocation.outcome}`,
     rows: [
       ["Step", invocation.stepName],
       ["Outcome", invocation.outcome],
@@ -128,7 +176,7 @@ export function invocationDetails(index: TraceIndex, invocation: RunTraceInvocat
       ["Worker", String(invocation.workerId)],
       ["Started", `${since(index, invocation.startedAt)} after the run started`],
       ["Duration", duration(invocation)],
-      ["Input", eventName(index, invocation.inputEventId)],
+      ...input,
       ["Emitted", emitted.join(", ") || "nothing"],
     ],
   };

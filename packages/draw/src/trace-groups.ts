@@ -12,9 +12,15 @@
  *   and one per event between them (`RoundEvent ×11`), with the edge back drawn once. A round with
  *   a retry, a failure or a second consumer breaks the chain, so it stays drawn on its own.
  *
+ * A `collect` or `join` invocation (one that ran with a list of events) is already one node with
+ * an edge from each of its inputs, so it joins no group. Nor do the invocations of a branch step:
+ * one on the way from a fan-out to such an invocation, where returning nothing means that branch
+ * left the collection, not that it was collecting.
+ *
  * Everything else is one node per event instance and per invocation attempt.
  */
 import type { RunTraceData, RunTraceInvocation } from "./sources.js";
+import { invocationInputs, isBatch } from "./trace-order.js";
 
 /** Loops that went round fewer times than this are drawn unrolled. */
 export const MIN_LOOP_ROUNDS = 3;
@@ -38,9 +44,18 @@ export interface TraceGrouping {
   events: EventGroup[];
 }
 
-/** Finds the joins and the loops of a run. */
-export function groupTrace(trace: RunTraceData): TraceGrouping {
-  const invocations = findJoins(trace.invocations);
+/**
+ * Finds the joins and the loops of a run.
+ *
+ * @param fedByFanOut steps the workflow's graph says take the items of a `fanOut` step: branch
+ *   steps even in a run where none of their results reached a fan-in.
+ */
+export function groupTrace(
+  trace: RunTraceData,
+  fedByFanOut: ReadonlySet<string> = new Set(),
+): TraceGrouping {
+  const branches = new Set([...fedByFanOut, ...branchSteps(trace)]);
+  const invocations = findJoins(trace.invocations, branches);
   const grouped = new Set(invocations.flatMap((group) => group.members));
   const events: EventGroup[] = [];
   for (const fold of findLoops(trace, grouped)) {
@@ -48,6 +63,33 @@ export function groupTrace(trace: RunTraceData): TraceGrouping {
     events.push(...fold.events);
   }
   return { invocations, events };
+}
+
+/**
+ * The steps on the way into a `collect` or `join` invocation: from each of its inputs back up
+ * through the invocations that produced it, until a fan-out (an invocation that sent several
+ * events), another collect or join, or the run's input.
+ */
+function branchSteps(trace: RunTraceData): Set<string> {
+  const events = new Map(trace.events.map((event) => [event.id, event]));
+  const lastAttempt = new Map<string, RunTraceInvocation>();
+  for (const invocation of trace.invocations) lastAttempt.set(invocation.id, invocation);
+  const steps = new Set<string>();
+  for (const batch of trace.invocations) {
+    for (const input of batch.inputEventIds ?? []) {
+      const seen = new Set<number>();
+      for (let id: number | undefined = input; id !== undefined && !seen.has(id); ) {
+        seen.add(id);
+        const producedBy: string | null | undefined = events.get(id)?.producedBy;
+        const producer: RunTraceInvocation | undefined =
+          producedBy == null ? undefined : lastAttempt.get(producedBy);
+        if (!producer || isBatch(producer) || producer.emitted.length > 1) break;
+        steps.add(producer.stepName);
+        id = producer.inputEventId;
+      }
+    }
+  }
+  return steps;
 }
 
 function returnedNothing(invocation: RunTraceInvocation): boolean {
@@ -59,9 +101,13 @@ function returnedNothing(invocation: RunTraceInvocation): boolean {
  * that completed with an event. A run that nothing completes (the collection never filled, or the
  * step drops every event) is one node too, once it has two members.
  */
-function findJoins(invocations: readonly RunTraceInvocation[]): InvocationGroup[] {
+function findJoins(
+  invocations: readonly RunTraceInvocation[],
+  branches: ReadonlySet<string>,
+): InvocationGroup[] {
   const byStep = new Map<string, number[]>();
   invocations.forEach((invocation, index) => {
+    if (branches.has(invocation.stepName)) return;
     const list = byStep.get(invocation.stepName);
     if (list) list.push(index);
     else byStep.set(invocation.stepName, [index]);
@@ -75,7 +121,9 @@ function findJoins(invocations: readonly RunTraceInvocation[]): InvocationGroup[
     };
     for (const index of indexes) {
       const invocation = invocations[index]!;
-      if (returnedNothing(invocation)) {
+      if (isBatch(invocation)) {
+        flush();
+      } else if (returnedNothing(invocation)) {
         pending.push(index);
       } else if (invocation.outcome === "completed" && pending.length > 0) {
         groups.push({ kind: "join", members: [...pending, index] });
@@ -103,14 +151,21 @@ function findLoops(trace: RunTraceData, grouped: ReadonlySet<number>): LoopFold[
   const { invocations } = trace;
   const consumers = new Map<number, number[]>();
   invocations.forEach((invocation, index) => {
-    const list = consumers.get(invocation.inputEventId);
-    if (list) list.push(index);
-    else consumers.set(invocation.inputEventId, [index]);
+    for (const input of invocationInputs(invocation)) {
+      const list = consumers.get(input);
+      if (list) list.push(index);
+      else consumers.set(input, [index]);
+    }
   });
   const eventTypes = new Map(trace.events.map((event) => [event.id, event.eventType]));
   const isPlain = (index: number) => {
     const invocation = invocations[index]!;
-    return invocation.outcome === "completed" && invocation.attempt === 0 && !grouped.has(index);
+    return (
+      invocation.outcome === "completed" &&
+      invocation.attempt === 0 &&
+      !isBatch(invocation) &&
+      !grouped.has(index)
+    );
   };
   // next[a] = b when a's one emitted event started b and nothing else.
   const next = new Map<number, number>();

@@ -1,34 +1,38 @@
 /**
  * The scene of what one run did, from its trace: one node per event instance and per step
- * invocation attempt (`name#seq`), in the order they happened, except that joins and long loops
- * are drawn as one node per step (see `trace-groups.ts`). Branches that did not run are absent.
- * Failed and retried attempts are coloured, each attempt links to the next one, and a failure
- * links to the event the engine sent for it.
+ * invocation attempt (`name#seq`), side by side in the order they happened (see
+ * `trace-order.ts`), except that `ctx.collectEvents` joins and long loops are drawn as one node
+ * per step (see `trace-groups.ts`). A `collect` or `join` invocation is one join node with an
+ * edge from every event it ran with. Branches that did not run are absent. Failed and retried
+ * attempts are coloured, each attempt links to the next one, and a failure links to the event
+ * the engine sent for it.
  */
+import type { StepNode } from "./flow-options.js";
 import { type LabelOptions, plural } from "./flows-scene.js";
 import type { LegendEntry, NodeStyle, Scene, SceneEdge, SceneNode } from "./scene.js";
 import { truncateLabel } from "./scene.js";
-import type { FlowGraph, RunTraceData, RunTraceEvent, RunTraceInvocation } from "./sources.js";
+import type { FlowGraph, RunTraceData, RunTraceInvocation } from "./sources.js";
 import {
   attemptName,
-  ENGINE_ENDINGS,
-  type EventRole,
+  type BatchKind,
   eventDetails,
   eventGroupDetails,
   formatDuration,
   invocationDetails,
   invocationGroupDetails,
   invocationSublabel,
-  type TraceIndex,
 } from "./trace-details.js";
 import { groupTrace, type InvocationGroup } from "./trace-groups.js";
+import { eventRoles, traceIndex } from "./trace-index.js";
+import { invocationInputs, isBatch, lineageRanks } from "./trace-order.js";
 
 /** Options of the drawings of a run. */
 export interface TraceSceneOptions extends LabelOptions {
   /**
-   * The workflow's graph, used to mark start and stop events by their declared role. Without it
-   * the first event from outside the run is the start event and, in a completed run, the last
-   * event no step consumed is the stop event.
+   * The workflow's graph, used to mark start and stop events by their declared role, to tell a
+   * `collect` invocation from a `join` one, and to mark a `fanOut` step's invocations. Without
+   * it the first event from outside the run is the start event and, in a completed run, the
+   * last event no step consumed is the stop event.
    */
   graph?: FlowGraph;
 }
@@ -47,8 +51,17 @@ export function buildTraceScene(trace: RunTraceData, options: TraceSceneOptions 
   const events = [...trace.events].sort((a, b) => a.id - b.id);
   const index = traceIndex(trace, events);
   const roles = eventRoles(trace, events, options.graph);
-  const grouping = groupTrace(trace);
   const label = (text: string) => truncateLabel(text, options.maxLabelLength);
+  const declared = new Map<string, StepNode>();
+  for (const node of options.graph?.nodes ?? []) {
+    if (node.kind === "step") declared.set(node.name, node);
+  }
+  const grouping = groupTrace(trace, fedByFanOut([...declared.values()]));
+  const batchKind = (invocation: RunTraceInvocation): BatchKind | undefined => {
+    if (!isBatch(invocation)) return undefined;
+    const step = declared.get(invocation.stepName);
+    return step?.join ? "join" : step?.collect ? "collect" : "batch";
+  };
 
   // Where each event and invocation is drawn: its own node, or its group's.
   const eventNodeIds = new Map<number, string>();
@@ -143,9 +156,14 @@ export function buildTraceScene(trace: RunTraceData, options: TraceSceneOptions 
       nodes.push(group ? groupNode(group) : singleInvocationNode(invocation, at));
     }
     const from = invocationNodeIds.get(at)!;
-    // A retry is drawn from the attempt before it, not from the input event again.
-    if (!retried.has(at) && index.eventsById.has(invocation.inputEventId)) {
-      addEdge({ from: eventNodeIds.get(invocation.inputEventId)!, to: from, kind: "flow" });
+    // A retry is drawn from the attempt before it, not from the input event again. A collect or
+    // join invocation is one node with an edge from every event it ran with; one that collected
+    // an empty fan-out, from the event that was fanned out.
+    const empty = invocation.inputEventIds?.length === 0;
+    for (const input of retried.has(at) ? [] : invocationInputs(invocation)) {
+      if (!index.eventsById.has(input)) continue;
+      const edge: SceneEdge = { from: eventNodeIds.get(input)!, to: from, kind: "flow" };
+      addEdge(empty ? { ...edge, label: "empty collection" } : edge);
     }
     for (const emitted of invocation.emitted) {
       if (!index.eventsById.has(emitted)) continue;
@@ -181,25 +199,43 @@ export function buildTraceScene(trace: RunTraceData, options: TraceSceneOptions 
     });
   }
 
+  // Left to right by who caused what (see trace-order.ts); a group takes its first member's place.
+  const ranks = lineageRanks(trace, events, (event) => {
+    if (event.producedBy !== null) return index.lastAttemptById.get(event.producedBy);
+    return index.isEngineEnding(event) ? index.runEndingFailure : undefined;
+  });
+  const rankOf = new Map<string, number>();
+  const placeAt = (id: string, rank: number | undefined) => {
+    if (rank !== undefined && rank < (rankOf.get(id) ?? Number.POSITIVE_INFINITY)) {
+      rankOf.set(id, rank);
+    }
+  };
+  for (const [id, rank] of ranks.events) placeAt(eventNodeIds.get(id)!, rank);
+  for (const [at, rank] of ranks.invocations) placeAt(invocationNodeIds.get(at)!, rank);
+  const rank = (node: SceneNode) => rankOf.get(node.id) ?? Number.POSITIVE_INFINITY;
+  nodes.sort((a, b) => rank(a) - rank(b));
+
   return {
     title: trace.workflowName,
     subtitle: traceSubtitle(trace),
     nodes,
     edges,
-    legend: traceLegend(trace, hasOutsideEvents),
+    legend: traceLegend(trace, hasOutsideEvents, nodes),
     keepOrder: true,
   };
 
   function singleInvocationNode(invocation: RunTraceInvocation, at: number): SceneNode {
     const fullName = attemptName(invocation);
+    const batch = batchKind(invocation);
+    const isFanOut = declared.get(invocation.stepName)?.fanOut === true;
     return {
       id: invocationNodeIds.get(at)!,
       label: label(fullName),
       fullName,
-      sublabel: invocationSublabel(invocation),
-      shape: "box",
+      sublabel: invocationSublabel(invocation, batch, isFanOut),
+      shape: batch ? "join" : isFanOut ? "fork" : "box",
       style: OUTCOME_STYLE[invocation.outcome],
-      details: invocationDetails(index, invocation),
+      details: invocationDetails(index, invocation, batch),
     };
   }
 
@@ -229,6 +265,14 @@ export function buildTraceScene(trace: RunTraceData, options: TraceSceneOptions 
   }
 }
 
+/** The steps that accept what a `fanOut` step emits. */
+function fedByFanOut(steps: readonly StepNode[]): Set<string> {
+  const fannedOut = new Set(steps.flatMap((step) => (step.fanOut ? step.emits : [])));
+  return new Set(
+    steps.filter((step) => step.accepts.some((type) => fannedOut.has(type))).map((s) => s.name),
+  );
+}
+
 /** `+3 ms`, or `+3 ms…12 ms` when the ends differ as written. */
 function timeRange(first: number, last: number): string {
   const from = formatDuration(first);
@@ -238,97 +282,6 @@ function timeRange(first: number, last: number): string {
 
 function edge(from: string, to: string, kind: "flow" | "failure"): SceneEdge {
   return kind === "failure" ? { from, to, kind, label: "failed" } : { from, to, kind };
-}
-
-/** What the details and the edges look up: events by id, producers, consumers, retries. */
-function traceIndex(trace: RunTraceData, events: readonly RunTraceEvent[]): TraceIndex {
-  const eventsById = new Map(events.map((event) => [event.id, event]));
-  const consumers = new Map<number, string[]>();
-  // An event may name its producer by invocation id only; the attempt that produced it is the
-  // last attempt with that id, since earlier attempts' output is discarded when they fail.
-  const lastAttemptById = new Map<string, number>();
-  trace.invocations.forEach((invocation, at) => {
-    const list = consumers.get(invocation.inputEventId) ?? [];
-    list.push(attemptName(invocation));
-    consumers.set(invocation.inputEventId, list);
-    lastAttemptById.set(invocation.id, at);
-  });
-  const last = events[events.length - 1];
-  const isEngineEnding = (event: RunTraceEvent) =>
-    event === last && event.producedBy === null && ENGINE_ENDINGS.has(event.eventType);
-  // The failure that ended a failed run: the last failed attempt the engine sent no
-  // StepFailedEvent for (a recovered failure names its StepFailedEvent in `emitted`).
-  let runEndingFailure: number | undefined;
-  if (trace.status === "failed") {
-    trace.invocations.forEach((invocation, at) => {
-      const recovered = invocation.emitted.some(
-        (id) => eventsById.get(id)?.eventType === "StepFailedEvent",
-      );
-      if (invocation.outcome === "failed" && !recovered) runEndingFailure = at;
-    });
-  }
-  return {
-    trace,
-    eventsById,
-    consumers,
-    lastAttemptById,
-    retryPairs: retryPairs(trace.invocations),
-    isEngineEnding,
-    runEndingFailure,
-  };
-}
-
-/**
- * Pairs of invocation indexes where the second is the next attempt of the first: same step, same
- * input event, attempt number one higher.
- */
-function retryPairs(invocations: readonly RunTraceInvocation[]): [number, number][] {
-  const pairs: [number, number][] = [];
-  const lastAttempt = new Map<string, number>();
-  invocations.forEach((invocation, at) => {
-    const key = `${invocation.stepName}\u0000${invocation.inputEventId}\u0000${invocation.attempt}`;
-    if (invocation.attempt > 0) {
-      const previous = lastAttempt.get(
-        `${invocation.stepName}\u0000${invocation.inputEventId}\u0000${invocation.attempt - 1}`,
-      );
-      if (previous !== undefined) pairs.push([previous, at]);
-    }
-    lastAttempt.set(key, at);
-  });
-  return pairs;
-}
-
-function eventRoles(
-  trace: RunTraceData,
-  events: RunTraceEvent[],
-  graph: FlowGraph | undefined,
-): Map<number, EventRole> {
-  const roles = new Map<number, EventRole>();
-  const last = events[events.length - 1];
-  // The engine's own end of a run (failed, timed out, cancelled) is its stop event.
-  const endsRun = (event: RunTraceEvent) =>
-    event === last && event.producedBy === null && ENGINE_ENDINGS.has(event.eventType);
-  if (graph) {
-    const declared = new Map<string, EventRole>();
-    for (const node of graph.nodes) {
-      if (node.kind === "event" && (node.role === "start" || node.role === "stop")) {
-        declared.set(node.eventType, node.role);
-      }
-    }
-    for (const event of events) {
-      roles.set(event.id, endsRun(event) ? "stop" : (declared.get(event.eventType) ?? "event"));
-    }
-    return roles;
-  }
-  const first = events[0];
-  if (first && first.producedBy === null) roles.set(first.id, "start");
-  if (last && last !== first && endsRun(last)) roles.set(last.id, "stop");
-  if (trace.status === "completed") {
-    const consumed = new Set(trace.invocations.map((invocation) => invocation.inputEventId));
-    const stop = [...events].reverse().find((event) => !consumed.has(event.id));
-    if (stop && stop !== first) roles.set(stop.id, "stop");
-  }
-  return roles;
 }
 
 function traceSubtitle(trace: RunTraceData): string {
@@ -343,7 +296,11 @@ function traceSubtitle(trace: RunTraceData): string {
   ].join(" · ");
 }
 
-function traceLegend(trace: RunTraceData, hasOutsideEvents: boolean): LegendEntry[] {
+function traceLegend(
+  trace: RunTraceData,
+  hasOutsideEvents: boolean,
+  nodes: readonly SceneNode[],
+): LegendEntry[] {
   const legend: LegendEntry[] = [
     { label: "completed step", shape: "box", style: "step" },
     { label: "start event", shape: "pill", style: "startEvent" },
@@ -359,6 +316,12 @@ function traceLegend(trace: RunTraceData, hasOutsideEvents: boolean): LegendEntr
   }
   if (outcomes.has("cancelled")) {
     legend.push({ label: "cancelled", shape: "box", style: "stepCancelled" });
+  }
+  if (nodes.some((node) => node.shape === "fork")) {
+    legend.push({ label: "fan-out", shape: "fork", style: "step" });
+  }
+  if (nodes.some((node) => node.shape === "join")) {
+    legend.push({ label: "collect / join", shape: "join", style: "step" });
   }
   if (hasOutsideEvents) legend.push({ label: "outside the run", shape: "box", style: "external" });
   return legend;

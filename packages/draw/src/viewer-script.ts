@@ -133,7 +133,7 @@ export const VIEWER_SCRIPT = `
       const to = edge.getAttribute("data-to");
       const active = selected !== null && (from === selected || to === selected);
       edge.classList.toggle("sw-active", active);
-      const path = edge.querySelector("path");
+      const path = edge.querySelector("path[marker-end]");
       if (path) {
         if (!path.dataset.marker) path.dataset.marker = path.getAttribute("marker-end");
         path.setAttribute("marker-end", active ? "url(#sw-arrow-active)" : path.dataset.marker);

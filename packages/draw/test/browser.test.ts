@@ -7,6 +7,8 @@ import { getWorkflowGraph } from "@stepwise/core";
 import { drawAllPossibleFlows, drawMostRecentExecution } from "@stepwise/draw";
 import type { Browser } from "playwright-core";
 import {
+  assertEdgeVisible,
+  assertNodeVisible,
   browserSkipReason,
   launchChromium,
   type OpenDrawing,
@@ -34,39 +36,6 @@ after(async () => {
   await browser?.close();
   rmSync(workDir, { recursive: true, force: true });
 });
-
-/** Asserts that the node is drawn with this label, visible and inside the drawing area. */
-async function assertNodeVisible(drawing: OpenDrawing, id: string, label: string) {
-  const node = drawing.page.locator(`.sw-node[data-id="${id}"]`);
-  const text = node.locator(".sw-label");
-  assert.equal(await text.textContent(), label, `label of ${id}`);
-  assert.ok(await text.isVisible(), `${label} is visible`);
-  const box = await node.boundingBox();
-  const stage = await drawing.page.locator("#sw-stage").boundingBox();
-  assert.ok(box && stage, `${label} has a box`);
-  assert.ok(
-    box.x >= stage.x &&
-      box.y >= stage.y &&
-      box.x + box.width <= stage.x + stage.width &&
-      box.y + box.height <= stage.y + stage.height,
-    `${label} lies inside the drawing area after fitting`,
-  );
-  assert.ok(box.height >= 20, `${label} is drawn large enough to read (height ${box.height}px)`);
-}
-
-/** Asserts that an edge is drawn and runs from below its source to above its target. */
-async function assertEdgeVisible(drawing: OpenDrawing, from: string | null, to: string) {
-  const { page } = drawing;
-  const edge = page.locator(`.sw-edge[data-from="${from}"][data-to="${to}"] path`);
-  assert.equal(await edge.count(), 1, `one edge ${from} -> ${to}`);
-  const path = await edge.boundingBox();
-  const source = await page.locator(`.sw-node[data-id="${from}"]`).boundingBox();
-  const target = await page.locator(`.sw-node[data-id="${to}"]`).boundingBox();
-  assert.ok(path && source && target, `${from} -> ${to} has boxes`);
-  assert.ok(path.height > 4, `${from} -> ${to} is drawn (height ${path.height}px)`);
-  assert.ok(path.y >= source.y + source.height / 2 - 1, `${from} -> ${to} leaves its source`);
-  assert.ok(path.y + path.height <= target.y + target.height / 2 + 1, "and reaches its target");
-}
 
 /** The on-screen font size of every node label, in px (font size times the zoom). */
 async function labelFontSizes(

@@ -2,6 +2,7 @@
  * Opens drawings in Debian's Chromium (never a downloaded browser) through playwright-core, from
  * file:// with every other request aborted and recorded.
  */
+import assert from "node:assert/strict";
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -94,4 +95,38 @@ export async function viewportTransform(page: Page): Promise<[number, number, nu
   const numbers = transform.match(/-?\d+(\.\d+)?(e-?\d+)?/g)?.map(Number) ?? [];
   const [x = 0, y = 0, k = 1] = numbers;
   return [x, y, k];
+}
+
+/** Asserts that the node is drawn with this label, visible and inside the drawing area. */
+export async function assertNodeVisible(drawing: OpenDrawing, id: string, label: string) {
+  const node = drawing.page.locator(`.sw-node[data-id="${id}"]`);
+  const text = node.locator(".sw-label");
+  assert.equal(await text.textContent(), label, `label of ${id}`);
+  assert.ok(await text.isVisible(), `${label} is visible`);
+  const box = await node.boundingBox();
+  const stage = await drawing.page.locator("#sw-stage").boundingBox();
+  assert.ok(box && stage, `${label} has a box`);
+  assert.ok(
+    box.x >= stage.x &&
+      box.y >= stage.y &&
+      box.x + box.width <= stage.x + stage.width &&
+      box.y + box.height <= stage.y + stage.height,
+    `${label} lies inside the drawing area after fitting`,
+  );
+  assert.ok(box.height >= 20, `${label} is drawn large enough to read (height ${box.height}px)`);
+}
+
+/** Asserts that an edge is drawn and runs from below its source to above its target. */
+export async function assertEdgeVisible(drawing: OpenDrawing, from: string | null, to: string) {
+  const { page } = drawing;
+  // The path with the arrow: a double (many) edge draws two more under it.
+  const edge = page.locator(`.sw-edge[data-from="${from}"][data-to="${to}"] path[marker-end]`);
+  assert.equal(await edge.count(), 1, `one edge ${from} -> ${to}`);
+  const path = await edge.boundingBox();
+  const source = await page.locator(`.sw-node[data-id="${from}"]`).boundingBox();
+  const target = await page.locator(`.sw-node[data-id="${to}"]`).boundingBox();
+  assert.ok(path && source && target, `${from} -> ${to} has boxes`);
+  assert.ok(path.height > 4, `${from} -> ${to} is drawn (height ${path.height}px)`);
+  assert.ok(path.y >= source.y + source.height / 2 - 1, `${from} -> ${to} leaves its source`);
+  assert.ok(path.y + path.height <= target.y + target.height / 2 + 1, "and reaches its target");
 }

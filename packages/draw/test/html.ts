@@ -45,7 +45,7 @@ export interface DrawnEdge {
 export function drawnEdges(html: string): DrawnEdge[] {
   return [
     ...html.matchAll(
-      /<g class="(sw-edge[^"]*)" data-from="([^"]+)" data-to="([^"]+)"><path [^>]*\/>(?:<text [^>]*>([^<]*)<\/text>)?<\/g>/g,
+      /<g class="(sw-edge[^"]*)" data-from="([^"]+)" data-to="([^"]+)">(?:<path [^>]*\/>)+(?:<text [^>]*>([^<]*)<\/text>)?<\/g>/g,
     ),
   ].map((m) => ({ className: m[1]!, from: m[2]!, to: m[3]!, label: m[4] }));
 }
@@ -67,6 +67,12 @@ export function pageData(html: string): { width: number; height: number; details
   const match = /<script type="application\/json" id="sw-data">(.*?)<\/script>/s.exec(html);
   assert.ok(match, "the page has a data block");
   return JSON.parse(match[1]!);
+}
+
+/** The classes of a node's `<g>` (`sw-node`, its style, `sw-fork` or `sw-join` for those shapes). */
+export function nodeClasses(html: string, id: string): string[] {
+  const match = new RegExp(`<g class="(sw-node[^"]*)" data-id="${id}"`).exec(html);
+  return match?.[1]?.split(" ") ?? [];
 }
 
 /** The label drawn on a node. */
