@@ -29,8 +29,9 @@ export interface TraceInvocation {
   readonly workerId: number;
   readonly inputEventId: number;
   /**
-   * For a `collect` or `join` step: every event the invocation ran with, in the order it got
-   * them (`inputEventId` is the last to arrive, or the fanned-out input when none did).
+   * For a `collect` or `join` step: every event the invocation ran with, in the order the step
+   * got them (fan-out order for `collect`, `accepts` order for `join`); `inputEventId` is the
+   * last to arrive, or the fanned-out input when none did.
    */
   readonly inputEventIds?: readonly number[];
   /** 0 for the first attempt at this input, 1 for the first retry, ... */
