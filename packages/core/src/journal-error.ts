@@ -51,7 +51,7 @@ export interface JournalErrorDetails {
  */
 export class JournalError extends StepwiseError {
   override readonly name = "JournalError";
-  readonly code: JournalErrorCode;
+  declare readonly code: JournalErrorCode;
   readonly runId: string | null;
   readonly entry: number | null;
   readonly path: string | null;
@@ -59,8 +59,7 @@ export class JournalError extends StepwiseError {
   readonly step: string | null;
 
   constructor(code: JournalErrorCode, message: string, details: JournalErrorDetails = {}) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
-    this.code = code;
+    super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
     this.runId = details.runId ?? null;
     this.entry = details.entry ?? null;
     this.path = details.path ?? null;

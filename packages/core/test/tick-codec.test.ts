@@ -70,6 +70,15 @@ const http = () =>
     ),
   );
 
+const raced = fixed(
+  new WorkflowRuntimeError(
+    "raceAfterWait",
+    { step: "ask", how: "went on after a wait" },
+    // A message of its own, so that the golden file does not change with the wording of messages.
+    { message: "step `ask` went on after a wait" },
+  ),
+);
+
 /** One sample or more of every kind of tick; a kind added to `Tick` fails to compile here. */
 const samples: { [K in Tick["type"]]: Record<string, Extract<Tick, { type: K }>> } = {
   start: {
@@ -170,11 +179,7 @@ const samples: { [K in Tick["type"]]: Record<string, Extract<Tick, { type: K }>>
     fault: {
       type: "fault",
       step: "ask",
-      error: {
-        name: "WorkflowRuntimeError",
-        message: "step `ask` went on after a wait",
-        value: fixed(new WorkflowRuntimeError("step `ask` went on after a wait")),
-      },
+      error: { name: raced.name, message: raced.message, value: raced },
     },
   },
   crash: {

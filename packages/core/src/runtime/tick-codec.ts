@@ -7,6 +7,10 @@
  * anything is trusted, and every problem is a {@link JournalError} with a `code` and the path of
  * the field.
  *
+ * Events a step only writes to the stream may be of a class the workflow does not declare: in a
+ * `write` tick and a published entry, such an event comes back as an event of a stand-in class
+ * with its `eventType` and fields (`toJSON()` is the same), not as an instance of its own class.
+ *
  * Encoding is deterministic: the same tick always gives the same JSON, keys in a fixed order.
  * A change to this format is a change to the golden files in `test/fixtures/ticks.json`.
  */
@@ -29,7 +33,14 @@ import {
   encodeEvent,
   encodeValue,
 } from "../event-codec.js";
-import { type EventRole, eventRole } from "../events.js";
+import {
+  createEventUnchecked,
+  Event,
+  type EventClass,
+  type EventJSON,
+  type EventRole,
+  eventRole,
+} from "../events.js";
 import {
   decodeFailure,
   defaultErrorRegistry,
@@ -373,7 +384,7 @@ export function decodePublished(
   }
   const entry = parsed.data;
   try {
-    const event = decodeEvent(entry.event, registry);
+    const event = decodeEvent(entry.event, registry, (json) => standInEvent(json, registry));
     return { seq: entry.seq, event, internal: entry.internal };
   } catch (error) {
     throw journalError(
@@ -482,7 +493,7 @@ class TickReader {
       case "crash":
         return { type: "crash", error: this.#errorInfo(json.error, "error") };
       case "write":
-        return { type: "write", event: this.#value(json.event, "event") };
+        return { type: "write", event: this.#value(json.event, "event", this.#standIn) };
       case "store":
         return { type: "store", data: this.#value(json.data, "data") };
       case "idleCheck":
@@ -572,13 +583,40 @@ class TickReader {
     return { name: json.name, message: json.message };
   }
 
-  #value(json: unknown, path: string): unknown {
+  readonly #standIn = (json: EventJSON) => standInEvent(json, this.#registry);
+
+  #value(json: unknown, path: string, onUnknown?: (json: EventJSON) => unknown): unknown {
     try {
-      return decodeValue(json, this.#registry);
+      return decodeValue(json, this.#registry, onUnknown);
     } catch (error) {
       throw prefixed(error, path);
     }
   }
+}
+
+// --- stand-ins ---------------------------------------------------------------------------------
+
+/** Stand-in classes by `eventType`, for stream events of classes the workflow does not declare. */
+const standIns = new Map<string, EventClass>();
+
+/** An event of a stand-in class for `json.type`, with the fields of `json`. */
+function standInEvent(json: EventJSON, registry: EventRegistry): Event {
+  let cls = standIns.get(json.type);
+  if (!cls) {
+    const type = json.type;
+    cls = class extends Event {
+      static override get eventType(): string {
+        return type;
+      }
+    };
+    Object.defineProperty(cls, "name", { value: type });
+    standIns.set(type, cls);
+  }
+  const fields = decodeValue(json.data ?? {}, registry);
+  if (fields === null || typeof fields !== "object" || Array.isArray(fields)) {
+    throw located("data", `is ${describeValue(fields)}, not an object of fields`);
+  }
+  return createEventUnchecked(cls, fields as Record<string, unknown>);
 }
 
 // --- errors ------------------------------------------------------------------------------------

@@ -1,0 +1,18 @@
+/**
+ * `@stepwise/sqlite`: durable stepwise runs on one machine. Every run is journaled in one SQLite
+ * file, one transaction per drain batch; a process killed at any point and started again with
+ * the same file recovers every unfinished run it owned.
+ *
+ * @example
+ * import { SqliteRuntime } from "@stepwise/sqlite";
+ *
+ * const runtime = new SqliteRuntime({ path: "runs.db" });
+ * const wf = new MyFlow({ runtime });
+ * await runtime.recover([wf]); // after a crash: unfinished runs go on
+ * console.log(await wf.run({ topic: "pirates" }));
+ *
+ * @module
+ */
+export type { Synchronous } from "./database.js";
+export type { SqliteRuntimeOptions } from "./sqlite-runtime.js";
+export { SqliteRuntime } from "./sqlite-runtime.js";

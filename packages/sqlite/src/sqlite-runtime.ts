@@ -1,0 +1,373 @@
+/**
+ * `SqliteRuntime`: runs execute in this process, as with the in-memory runtime, and every run is
+ * journaled in one SQLite file: each drain batch of the loop (its ticks and the events it
+ * published) is one transaction, written before any of its effects can be seen. After a crash,
+ * `recover([workflows])` rebuilds each unfinished run of this owner from its journal and resumes
+ * it: steps whose result was journaled do not run again, and the run's stream goes on with the
+ * next sequence number.
+ */
+import {
+  JournalError,
+  RunAdmissionError,
+  type Workflow,
+  type WorkflowHandler,
+  WorkflowRuntimeError,
+} from "@stepwise/core";
+import {
+  encodePublished,
+  encodeTick,
+  type JournalBatch,
+  LocalRuntime,
+  type LocalRuntimeOptions,
+  type RunInfo,
+  type RunJournal,
+  type StartRunRequest,
+  type StoredRun,
+  workflowSpec,
+} from "@stepwise/core/runtime";
+import type Database from "better-sqlite3";
+import { fileError, openJournalFile, type Synchronous } from "./database.js";
+import { type RunRow, readRun, stepNames } from "./load-run.js";
+import { OwnerLease } from "./owner-lease.js";
+
+/** Options of {@link SqliteRuntime}. */
+export interface SqliteRuntimeOptions extends LocalRuntimeOptions {
+  /** The journal file; created if missing. One file holds every run of every owner. */
+  path: string;
+  /**
+   * Whose runs these are: `recover()` picks up the unfinished runs of this owner, and only one
+   * live runtime may hold an owner at a time. @default "default"
+   */
+  owner?: string;
+  /** How long a write waits for another process's write to the file, in ms. @default 5000 */
+  busyTimeout?: number;
+  /**
+   * `"full"` syncs every batch to disk (a run survives a power cut); `"normal"` survives a
+   * crashed or killed process only, and commits faster. @default "full"
+   */
+  synchronous?: Synchronous;
+  /**
+   * How long an owner's lease lasts without a heartbeat, in ms: after that, a runtime on
+   * another host (or one that finds the holder hung) may take the owner over. A holder on this
+   * host that has exited frees it at once. @default 30000
+   */
+  leaseMs?: number;
+}
+
+/** What a runtime keeps of a run it is writing. */
+interface OpenRun {
+  /** The run's row, or null until its first batch creates it. */
+  key: number | null;
+  readonly runId: string;
+  readonly workflow: string;
+  readonly steps: string;
+  readonly base: string | null;
+  /** The number of the next tick. */
+  ticks: number;
+}
+
+const OPTION_NAMES = new Set([
+  "path",
+  "owner",
+  "busyTimeout",
+  "synchronous",
+  "leaseMs",
+  "clock",
+  "observers",
+]);
+
+/**
+ * Durable runs on one machine: a runtime whose runs are journaled in one SQLite file (WAL mode,
+ * one transaction per drain batch) and recovered after a crash.
+ * @example
+ * const runtime = new SqliteRuntime({ path: "runs.db" });
+ * const wf = new MyFlow({ runtime });
+ * await runtime.recover([wf]); // runs a crash interrupted go on
+ * const result = await wf.run({ topic: "pirates" });
+ * @throws {@link JournalError} when the file is damaged (`corrupt`), not a journal
+ * (`notAJournal`), of a newer format (`unsupportedVersion`), or held by another live runtime
+ * of the same owner (`locked`).
+ */
+export class SqliteRuntime extends LocalRuntime {
+  override readonly name: string = "sqlite";
+  /** The journal file. */
+  readonly path: string;
+  /** Whose runs this runtime writes and recovers. */
+  readonly owner: string;
+  readonly #db: Database.Database;
+  readonly #lease: OwnerLease;
+  readonly #insertRun: Database.Statement<[string, string, string, string, string | null, number]>;
+  readonly #insertTick: Database.Statement<[number, number, number, string]>;
+  readonly #insertEvent: Database.Statement<[number, number, number, string]>;
+  readonly #updateRun: Database.Statement<[number, number, string, number | null, number]>;
+  readonly #writeBatch: Database.Transaction<
+    (run: OpenRun, ticks: readonly Row[], events: readonly Row[], ended: string | null) => void
+  >;
+  /** Runs `recover()` read, waiting for their runner to open their journal again. */
+  readonly #recovered = new Map<string, OpenRun>();
+  #workflows: ReadonlyMap<string, Workflow> | null = null;
+  #closed = false;
+
+  constructor(options: SqliteRuntimeOptions) {
+    super(checkOptions(options));
+    this.path = options.path;
+    this.owner = options.owner ?? "default";
+    this.#db = openJournalFile({
+      path: this.path,
+      busyTimeout: options.busyTimeout ?? 5000,
+      synchronous: options.synchronous ?? "full",
+    });
+    try {
+      this.#lease = new OwnerLease(this.#db, this.path, this.owner, options.leaseMs ?? 30_000);
+    } catch (error) {
+      this.#db.close();
+      throw error;
+    }
+    const db = this.#db;
+    this.#insertRun = db.prepare(
+      "INSERT INTO stepwise_runs (run_id, workflow, owner, status, steps, base, created_at) VALUES (?, ?, ?, 'running', ?, ?, ?)",
+    ) as never;
+    this.#insertTick = db.prepare(
+      "INSERT INTO stepwise_ticks (run, n, at, tick) VALUES (?, ?, ?, ?)",
+    );
+    this.#insertEvent = db.prepare(
+      "INSERT INTO stepwise_events (run, seq, internal, event) VALUES (?, ?, ?, ?)",
+    );
+    this.#updateRun = db.prepare(
+      "UPDATE stepwise_runs SET ticks = ticks + ?, events = events + ?, status = ?, ended_at = ? WHERE id = ?",
+    );
+    this.#writeBatch = db.transaction((run: OpenRun, ticks, events, ended) => {
+      this.#lease.renew();
+      if (run.key === null) {
+        try {
+          const created = this.#insertRun.run(
+            run.runId,
+            run.workflow,
+            this.owner,
+            run.steps,
+            run.base,
+            Date.now(),
+          );
+          run.key = Number(created.lastInsertRowid);
+        } catch (error) {
+          if ((error as { code?: unknown }).code === "SQLITE_CONSTRAINT_UNIQUE") {
+            throw new RunAdmissionError("duplicateRunId", run.runId, this.name);
+          }
+          throw error;
+        }
+      }
+      const key = run.key;
+      let n = run.ticks;
+      for (const row of ticks) this.#insertTick.run(key, n++, row.at, row.json);
+      for (const row of events) this.#insertEvent.run(key, row.at, row.internal ? 1 : 0, row.json);
+      this.#updateRun.run(
+        ticks.length,
+        events.length,
+        ended ?? "running",
+        ended ? Date.now() : null,
+        key,
+      );
+    });
+  }
+
+  protected override get keepsEvents(): boolean {
+    return true;
+  }
+
+  protected override openJournal(info: RunInfo, request: StartRunRequest): RunJournal {
+    this.#checkOpen();
+    const recovered = request.startEvent === null ? this.#recovered.get(info.runId) : undefined;
+    this.#recovered.delete(info.runId);
+    let run: OpenRun;
+    if (recovered) {
+      run = recovered;
+    } else {
+      const active = this.#db
+        .prepare("SELECT owner FROM stepwise_runs WHERE run_id = ? AND status = 'running'")
+        .get(info.runId) as { owner: string } | undefined;
+      if (active) throw new RunAdmissionError("duplicateRunId", info.runId, this.name);
+      run = {
+        key: null,
+        runId: info.runId,
+        workflow: info.workflowName,
+        steps: JSON.stringify(stepNames(workflowSpec(request.workflow))),
+        // A run resumed from a snapshot is rebuilt from the snapshot plus its ticks.
+        base: request.startEvent === null ? JSON.stringify(request.ctx.toJSON()) : null,
+        ticks: 0,
+      };
+    }
+    return { append: (batch) => this.#append(run, batch) };
+  }
+
+  #append(run: OpenRun, batch: JournalBatch): void {
+    this.#checkOpen();
+    const ticks: Row[] = batch.entries.map((entry, i) => ({
+      at: entry.at,
+      internal: false,
+      json: JSON.stringify(encoded(() => encodeTick(entry.tick), run.runId, run.ticks + i)),
+    }));
+    const events: Row[] = batch.published.map((entry) => ({
+      at: entry.seq,
+      internal: entry.internal,
+      json: JSON.stringify(encoded(() => encodePublished(entry), run.runId, undefined)),
+    }));
+    try {
+      this.#writeBatch.immediate(run, ticks, events, batch.ended);
+    } catch (error) {
+      throw fileError(error, this.path, `journaling run \`${run.runId}\``);
+    }
+    run.ticks += ticks.length;
+  }
+
+  /**
+   * Rebuilds and resumes every unfinished run of this owner whose workflow is given (by name).
+   * Every such run's journal is read and checked before any of them starts.
+   * @throws {@link JournalError} naming the run when a journal is damaged or truncated
+   * (`corrupt`, `malformed`), holds events the workflow cannot read (`unknownEventType`,
+   * `invalidEvent`), or was written by a version of the workflow with other steps
+   * (`stepsDiffer`, `unknownStep`); no run is started then. {@link SqliteRuntime.abandonRun}
+   * gives such a run up.
+   */
+  override async recover(workflows: readonly Workflow[]): Promise<readonly WorkflowHandler[]> {
+    this.#checkOpen();
+    this.#workflows = new Map(workflows.map((wf) => [wf.workflowName, wf]));
+    try {
+      return await super.recover(workflows);
+    } finally {
+      this.#workflows = null;
+      this.#recovered.clear();
+    }
+  }
+
+  protected override async loadUnfinished(): Promise<readonly StoredRun[]> {
+    const workflows = this.#workflows;
+    if (!workflows) return [];
+    let rows: RunRow[];
+    try {
+      rows = this.#db
+        .prepare(
+          "SELECT id, run_id, workflow, steps, base, ticks, events FROM stepwise_runs WHERE owner = ? AND status = 'running' ORDER BY id",
+        )
+        .all(this.owner) as RunRow[];
+    } catch (error) {
+      throw fileError(error, this.path, "listing its unfinished runs");
+    }
+    const stored: StoredRun[] = [];
+    for (const row of rows) {
+      const workflow = workflows.get(row.workflow);
+      if (!workflow || this.getRun(row.run_id)) continue;
+      try {
+        stored.push(readRun(this.#db, row, workflowSpec(workflow)));
+      } catch (error) {
+        throw fileError(error, this.path, `reading run \`${row.run_id}\``);
+      }
+    }
+    for (const run of stored) {
+      const row = rows.find((r) => r.run_id === run.runId) as RunRow;
+      this.#recovered.set(run.runId, {
+        key: row.id,
+        runId: row.run_id,
+        workflow: row.workflow,
+        steps: row.steps,
+        base: row.base,
+        ticks: row.ticks,
+      });
+    }
+    return stored;
+  }
+
+  /**
+   * Gives up an unfinished run of this owner that is not in progress here: `recover()` no
+   * longer picks it up (its journal stays in the file, marked `abandoned`).
+   * @returns whether there was such a run.
+   */
+  abandonRun(runId: string): boolean {
+    this.#checkOpen();
+    if (this.getRun(runId)) {
+      throw new WorkflowRuntimeError("runInProgress", { runId, runtime: this.name });
+    }
+    const result = this.#db
+      .prepare(
+        "UPDATE stepwise_runs SET status = 'abandoned', ended_at = ? WHERE run_id = ? AND owner = ? AND status = 'running'",
+      )
+      .run(Date.now(), runId, this.owner);
+    return result.changes > 0;
+  }
+
+  /**
+   * Gives up the owner and closes the file. Runs still in progress here fail at their next
+   * batch; their journals stay unfinished, for `recover()` in a later runtime.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#lease.release();
+    } finally {
+      this.#db.close();
+    }
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) {
+      throw new WorkflowRuntimeError("runtimeClosed", { runtime: `${this.name} (${this.path})` });
+    }
+  }
+}
+
+/** A row to insert: a tick (`at` = its time) or a published event (`at` = its sequence number). */
+interface Row {
+  readonly at: number;
+  readonly internal: boolean;
+  readonly json: string;
+}
+
+/** Runs an encoder, naming the run and entry in the `JournalError` it throws. */
+function encoded(encode: () => unknown, runId: string, entry: number | undefined): unknown {
+  try {
+    return encode();
+  } catch (error) {
+    if (!(error instanceof JournalError)) throw error;
+    throw new JournalError(error.code, `Run \`${runId}\` cannot be journaled: ${error.message}`, {
+      runId,
+      ...(entry !== undefined ? { entry } : {}),
+      ...(error.path ? { path: error.path } : {}),
+      ...(error.eventType ? { eventType: error.eventType } : {}),
+      cause: error,
+    });
+  }
+}
+
+function checkOptions(options: SqliteRuntimeOptions): SqliteRuntimeOptions {
+  const problems: string[] = [];
+  if (options === null || typeof options !== "object") {
+    throw new WorkflowRuntimeError("invalidRuntimeOptions", {
+      runtime: "SqliteRuntime",
+      problems: ['give an options object with a `path`, e.g. `{ path: "runs.db" }`'],
+    });
+  }
+  for (const key of Object.keys(options)) {
+    if (!OPTION_NAMES.has(key)) {
+      problems.push(`unknown option \`${key}\` (valid: ${[...OPTION_NAMES].join(", ")})`);
+    }
+  }
+  if (typeof options.path !== "string" || options.path === "") {
+    problems.push("`path` must be the journal file's path, a non-empty string");
+  }
+  if (options.owner !== undefined && (typeof options.owner !== "string" || options.owner === "")) {
+    problems.push("`owner` must be a non-empty string");
+  }
+  for (const key of ["busyTimeout", "leaseMs"] as const) {
+    const value = options[key];
+    if (value !== undefined && !(Number.isInteger(value) && value >= 0)) {
+      problems.push(`\`${key}\` must be a whole number of ms >= 0; got ${String(value)}`);
+    }
+  }
+  if (options.synchronous !== undefined && !["full", "normal"].includes(options.synchronous)) {
+    problems.push(`\`synchronous\` must be "full" or "normal"; got ${String(options.synchronous)}`);
+  }
+  if (problems.length > 0) {
+    throw new WorkflowRuntimeError("invalidRuntimeOptions", { runtime: "SqliteRuntime", problems });
+  }
+  return options;
+}
