@@ -209,7 +209,7 @@ export class Runner implements ChannelHost {
       r.#end("completed", { ok: true, value: result }, stop);
     },
     fail: (r, c) => {
-      const error = errorValue(c.error);
+      const error = errorValue(c.error, c.step);
       const event = createEventUnchecked(WorkflowFailedEvent, {
         stepName: c.step,
         error,
@@ -222,14 +222,11 @@ export class Runner implements ChannelHost {
     timedOut: (r, c) => {
       const timeout = c.timeoutMs === null ? null : c.timeoutMs / 1000;
       const quiet = r.#state.active === 0 && r.#state.queued === 0 && r.#state.retriesPending === 0;
-      const advice = quiet
-        ? `No steps active: ${describeIdle(r.#state, r.#silent)}, or raise the workflow's \`timeout\` (seconds) if that takes longer.`
-        : `Currently active steps: ${c.activeSteps.length > 0 ? c.activeSteps.join(", ") : "none (work is queued or waiting to retry)"}. Raise the workflow's \`timeout\` (seconds), or pass \`timeout: null\` for none.`;
-      const error = new WorkflowTimeoutError(
-        `Operation timed out after ${timeout} seconds. ${advice}`,
+      const error = new WorkflowTimeoutError("runTimeout", {
         timeout,
-        c.activeSteps,
-      );
+        activeSteps: c.activeSteps,
+        ...(quiet ? { waitingFor: describeIdle(r.#state, r.#silent) } : {}),
+      });
       const event = createEventUnchecked(WorkflowTimedOutEvent, {
         timeout,
         activeSteps: [...c.activeSteps],
@@ -240,7 +237,7 @@ export class Runner implements ChannelHost {
     cancelled: (r) => {
       const event = createEventUnchecked(WorkflowCancelledEvent, {});
       r.#append(event);
-      r.#end("cancelled", { ok: false, error: new WorkflowCancelledError() }, event);
+      r.#end("cancelled", { ok: false, error: new WorkflowCancelledError("cancelled") }, event);
     },
   };
 
@@ -298,7 +295,10 @@ export class Runner implements ChannelHost {
   get signal(): AbortSignal {
     if (!this.#abort) {
       this.#abort = new AbortController();
-      if (this.#ended) this.#abort.abort(new WorkflowCancelledError("The workflow run has ended."));
+      if (this.#ended) {
+        const status = this.#endedStatus ?? undefined;
+        this.#abort.abort(new WorkflowCancelledError("runEnded", { status }));
+      }
     }
     return this.#abort.signal;
   }
@@ -306,9 +306,7 @@ export class Runner implements ChannelHost {
   /** What the run did so far. */
   trace(): RunTrace {
     if (!this.#trace) {
-      throw new WorkflowRuntimeError(
-        "This run recorded no trace: the workflow was made with `trace: false`. Leave it on to draw runs.",
-      );
+      throw new WorkflowRuntimeError("noTrace", {});
     }
     return this.#trace.toTrace();
   }
@@ -332,9 +330,7 @@ export class Runner implements ChannelHost {
    */
   streamEvents(includeInternal: boolean): AsyncIterable<Event> {
     if (this.#readerTaken) {
-      throw new WorkflowRuntimeError(
-        "The event stream of this run was already consumed; `streamEvents()` can be called once per run. Use `handler.subscribe()` for more readers.",
-      );
+      throw new WorkflowRuntimeError("streamConsumed", {});
     }
     this.#readerTaken = true;
     const log = this.eventLog;
@@ -344,9 +340,7 @@ export class Runner implements ChannelHost {
     return {
       [Symbol.asyncIterator]: () => {
         if (iterating) {
-          throw new WorkflowRuntimeError(
-            "This event stream is already being iterated; a run's stream has one consumer. Iterate it in one `for await` loop, and share the events from there.",
-          );
+          throw new WorkflowRuntimeError("streamIterating", {});
         }
         iterating = true;
         return (async function* () {
@@ -497,7 +491,8 @@ export class Runner implements ChannelHost {
     if (this.#ended) return;
     const cause = toError(error);
     const wrapped = new WorkflowRuntimeError(
-      `The workflow engine failed: ${errorText(cause).message}`,
+      "engineFailed",
+      { reason: errorText(cause).message },
       { cause },
     );
     try {
@@ -568,15 +563,14 @@ export class Runner implements ChannelHost {
    */
   send(event: unknown, step: string | undefined, from: Invocation | null): void {
     if (!isEvent(event)) {
-      throw new WorkflowRuntimeError(
-        `\`sendEvent()\` takes an event instance; got ${describeValue(event)}.`,
-      );
+      throw new WorkflowRuntimeError("notAnEvent", {
+        method: "sendEvent()",
+        received: describeValue(event),
+      });
     }
     if (this.#ended) {
       if (from) return;
-      throw new WorkflowRuntimeError(
-        `Run \`${this.runId}\` of ${this.spec.name} has already ended; it accepts no more events.`,
-      );
+      throw new WorkflowRuntimeError("runEnded", { runId: this.runId, workflow: this.spec.name });
     }
     if (step !== undefined) this.#checkTarget(event, step);
     const recoveries = from ? from.item.recoveries : null;
@@ -593,20 +587,22 @@ export class Runner implements ChannelHost {
     const info = this.spec.steps.get(step);
     const type = classInfo(event.constructor as EventClass).type;
     if (!info) {
-      const known = [...this.spec.steps.keys()].map((s) => `\`${s}\``).join(", ");
-      throw new WorkflowRuntimeError(
-        `Step \`${step}\` does not exist in ${this.spec.name}. Known steps: ${known}.`,
-      );
+      throw new WorkflowRuntimeError("unknownStep", {
+        step,
+        workflow: this.spec.name,
+        steps: [...this.spec.steps.keys()],
+      });
     }
     const receives =
       info.acceptsTypes.has(type) ||
       (info.acceptSubclasses &&
         info.accepts.some((accepted) => event instanceof (accepted as unknown as typeof Event)));
     if (!receives) {
-      const accepted = [...info.acceptsTypes].map((s) => `\`${s}\``).join(", ");
-      throw new WorkflowRuntimeError(
-        `Step \`${step}\` does not accept event of type \`${type}\`; it accepts ${accepted}.`,
-      );
+      throw new WorkflowRuntimeError("stepDoesNotAccept", {
+        step,
+        eventType: type,
+        accepts: [...info.acceptsTypes],
+      });
     }
   }
 
@@ -619,9 +615,10 @@ export class Runner implements ChannelHost {
   writeToStream(event: unknown, _from: Invocation): void {
     if (event === null || event === undefined) return;
     if (!isEvent(event)) {
-      throw new WorkflowRuntimeError(
-        `\`writeEventToStream()\` takes an event instance; got ${describeValue(event)}.`,
-      );
+      throw new WorkflowRuntimeError("notAnEvent", {
+        method: "writeEventToStream()",
+        received: describeValue(event),
+      });
     }
     if (this.#ended) return;
     if (!this.#journal && !this.#paused) {
@@ -740,16 +737,10 @@ export class Runner implements ChannelHost {
     this.spec.log?.(`[${name}:${workerId}] started from ${item.event.type}`);
     let output: unknown;
     try {
-      const call = () =>
-        info.fn.call(
-          this.spec.workflow,
-          item.batch ? item.batch.map((record) => record.value) : item.event.value,
-          info.takesContext ? this.#stepContext(this, invocation) : undefined,
-        );
       if (this.#observers) {
         this.#observe("stepStarted", invocation);
-        output = this.#wrapped(invocation, call);
-      } else output = call();
+        output = this.#wrapped(invocation, () => this.#call(info, item, invocation));
+      } else output = this.#call(info, item, invocation);
     } catch (error) {
       this.#stepThrew(invocation, error);
       return;
@@ -766,6 +757,14 @@ export class Runner implements ChannelHost {
     } catch (error) {
       this.#stepThrew(invocation, error);
     }
+  }
+
+  #call(info: StepInfo, item: WorkItem, invocation: Invocation): unknown {
+    return info.fn.call(
+      this.spec.workflow,
+      item.batch ? item.batch.map((record) => record.value) : item.event.value,
+      info.takesContext ? this.#stepContext(this, invocation) : undefined,
+    );
   }
 
   /** Runs the step inside every observer's `wrapStep`, outermost first. */
@@ -808,9 +807,10 @@ export class Runner implements ChannelHost {
       outcome = { kind: "event", event: this.#record(value, invocation) };
     } else if (Array.isArray(value)) outcome = this.#fannedOut(invocation, value);
     else {
-      const error = new WorkflowRuntimeError(
-        `Step \`${invocation.info.name}\` returned ${describeValue(value)} instead of an Event instance. Return an event (or null to emit nothing).`,
-      );
+      const error = new WorkflowRuntimeError("badReturn", {
+        step: invocation.info.name,
+        received: describeValue(value),
+      });
       outcome = this.#failure(invocation, error);
     }
     this.#finishInvocation(invocation, outcome);
@@ -820,16 +820,16 @@ export class Runner implements ChannelHost {
   #fannedOut(invocation: Invocation, values: readonly unknown[]): StepOutcome {
     const name = invocation.info.name;
     if (!invocation.info.fanOut) {
-      const error = new WorkflowRuntimeError(
-        `Step \`${name}\` returned an array instead of an Event instance. To fan the events out as one collection, declare the step with \`fanOut: true\`; otherwise return one event (or null).`,
-      );
+      const error = new WorkflowRuntimeError("unexpectedArray", { step: name });
       return this.#failure(invocation, error);
     }
     const stray = values.findIndex((value) => !isEvent(value));
     if (stray !== -1) {
-      const error = new WorkflowRuntimeError(
-        `Step \`${name}\` returned an array whose item ${stray} is ${describeValue(values[stray])}, not an Event instance. A fan-out returns an array of events.`,
-      );
+      const error = new WorkflowRuntimeError("badFanOutItem", {
+        step: name,
+        index: stray,
+        received: describeValue(values[stray]),
+      });
       return this.#failure(invocation, error);
     }
     const events = values.map((value) => this.#record(value as Event, invocation));
@@ -856,9 +856,7 @@ export class Runner implements ChannelHost {
     if (this.#ended) return;
     invocation.parked = false;
     const name = invocation.info.name;
-    const error = new WorkflowRuntimeError(
-      `Step \`${name}\` ${how} after \`ctx.waitForEvent()\` had parked it: the wait was not awaited directly (raced with \`Promise.race\`, or left pending). A waiting step runs again from the top when the event arrives, so it must \`await ctx.waitForEvent(...)\` directly; for a deadline pass \`{ timeout }\` to \`waitForEvent\` and catch its \`WorkflowTimeoutError\`.`,
-    );
+    const error = new WorkflowRuntimeError("raceAfterWait", { step: name, how });
     this.#now = this.#clock.now();
     this.dispatch({ type: "fault", step: name, error: { ...errorText(error), value: error } });
   }
@@ -879,7 +877,12 @@ export class Runner implements ChannelHost {
       } catch (policyError) {
         const cause = toError(policyError);
         error = new WorkflowRuntimeError(
-          `The retry policy of step \`${invocation.info.name}\` threw: ${errorText(cause).message}. The step's own error was: ${errorText(error).message}`,
+          "retryPolicyFailed",
+          {
+            step: invocation.info.name,
+            reason: errorText(cause).message,
+            stepError: errorText(error).message,
+          },
           { cause },
         );
       }
@@ -942,7 +945,7 @@ export class Runner implements ChannelHost {
     this.#bufferHead = 0;
     for (const handle of this.#timers.values()) this.#clock.clearTimeout(handle);
     this.#timers.clear();
-    this.#abort?.abort(new WorkflowCancelledError(`The workflow run ended (${status}).`));
+    this.#abort?.abort(new WorkflowCancelledError("runEnded", { status }));
     if (this.#trace) {
       const at = this.#clock.now();
       if (terminal && status !== "completed") {
