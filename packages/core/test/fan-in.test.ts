@@ -5,6 +5,7 @@ import {
   catchError,
   Event,
   HumanResponseEvent,
+  InputRequiredEvent,
   StartEvent,
   type StepFailedEvent,
   StopEvent,
@@ -423,5 +424,40 @@ describe("the trace of a fan-in", () => {
     const doneIds = trace.events.filter((e) => e.eventType === "Done").map((e) => e.id);
     assert.deepEqual(gather?.inputEventIds, doneIds);
     assert.ok((trace.events[0]?.at ?? 0) > 0, "the start event has its real time");
+  });
+});
+
+describe("waiters of parallel branches", () => {
+  it("are separate: each branch publishes its own request, and one response resolves every matching one", async () => {
+    class Approve extends HumanResponseEvent.define({ ok: z.boolean() }) {}
+    class Ask extends InputRequiredEvent.define({ n: z.number() }) {}
+    const wf = new Workflow({ timeout: 5 });
+    wf.addStep("split", { accepts: StartEvent, emits: Task, fanOut: true }, (_e: StartEvent) => [
+      new Task({ n: 1 }),
+      new Task({ n: 2 }),
+      new Task({ n: 3 }),
+    ]);
+    wf.addStep("work", { accepts: Task, emits: Done }, async (ev: Task, ctx: Context) => {
+      const answer = await ctx.waitForEvent(Approve, {
+        waiterEvent: new Ask({ n: ev.n }),
+        requirements: { ok: true },
+      });
+      return new Done({ n: answer.ok ? ev.n : -ev.n });
+    });
+    wf.addStep(
+      "gather",
+      { accepts: Done, emits: StopEvent, collect: true },
+      (done: Done[]) => new StopEvent({ result: done.map((d) => d.n) }),
+    );
+    const handler = wf.run();
+    const asked: number[] = [];
+    for await (const ev of handler.streamEvents()) {
+      if (ev instanceof Ask) {
+        asked.push(ev.n);
+        if (asked.length === 3) handler.sendEvent(new Approve({ ok: true }));
+      }
+    }
+    assert.deepEqual(asked.sort(), [1, 2, 3]);
+    assert.deepEqual(await handler, [1, 2, 3]);
   });
 });
