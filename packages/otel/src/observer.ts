@@ -1,0 +1,382 @@
+/**
+ * The tracing observer: turns what a run's observer calls say into OpenTelemetry spans. One span
+ * per run, one child span per step invocation, run with that span active so that the spans a
+ * step's own code starts nest under it.
+ */
+import {
+  type Attributes,
+  type Context,
+  context,
+  type Link,
+  type Span,
+  type SpanContext,
+  SpanKind,
+  SpanStatusCode,
+  type Tracer,
+  type TracerProvider,
+  trace,
+} from "@opentelemetry/api";
+import {
+  type EventClass,
+  type RunEnd,
+  type RunObserver,
+  WorkflowFailedEvent,
+  WorkflowTimedOutEvent,
+} from "@stepwise/core";
+import type { Invocation, RunInfo, StepOutcome, WaiterSpec } from "@stepwise/core/runtime";
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_EVENT_TYPE,
+  ATTR_RETRY_DELAY_MS,
+  ATTR_RETRY_NEXT_ATTEMPT,
+  ATTR_RUN_END_EVENT,
+  ATTR_RUN_FAILED_STEP,
+  ATTR_RUN_ID,
+  ATTR_RUN_RESUMED,
+  ATTR_RUN_STATUS,
+  ATTR_STEP_ATTEMPT,
+  ATTR_STEP_INPUT_COUNT,
+  ATTR_STEP_INPUT_EVENT,
+  ATTR_STEP_INVOCATION,
+  ATTR_STEP_NAME,
+  ATTR_STEP_OUTCOME,
+  ATTR_STEP_OUTPUT_COUNT,
+  ATTR_STEP_OUTPUT_EVENT,
+  ATTR_STEP_OUTPUT_EVENTS,
+  ATTR_STEP_RERUN,
+  ATTR_STEP_WORKER_ID,
+  ATTR_TIMEOUT_ACTIVE_STEPS,
+  ATTR_TIMEOUT_SECONDS,
+  ATTR_WAIT_EVENT,
+  ATTR_WAIT_ID,
+  ATTR_WAIT_STEP,
+  ATTR_WAIT_TIMED_OUT,
+  ATTR_WAIT_TIMEOUT_MS,
+  ATTR_WORKFLOW_NAME,
+  EVENT_CANCEL,
+  EVENT_INPUT_REQUIRED,
+  EVENT_INTERRUPTED,
+  EVENT_RETRY,
+  EVENT_TIMEOUT,
+  EVENT_WAIT_ENDED,
+  EVENT_WAIT_STARTED,
+  SPAN_RUN,
+  SPAN_STEP,
+} from "./attributes.js";
+import { VERSION } from "./version.js";
+
+/** Options of {@link createTracingObserver}. */
+export interface TracingOptions {
+  /**
+   * The tracer that starts the spans.
+   * @default `tracerProvider.getTracer("@stepwise/otel")`
+   */
+  tracer?: Tracer;
+  /**
+   * Where the default tracer comes from; ignored when `tracer` is given.
+   * @default the global provider (`trace.getTracerProvider()`), as registered by the SDK
+   */
+  tracerProvider?: TracerProvider;
+}
+
+/** How many ended runs' span contexts are kept, so that a resumed run in this process links to them. */
+const REMEMBERED_RUNS = 1000;
+
+/** A run's span and the step spans it has open. */
+interface RunSpans {
+  readonly span: Span;
+  /** The caller's context with the run span in it: the parent of every step span. */
+  readonly context: Context;
+  readonly workflowName: string;
+  readonly steps: Map<Invocation, StepSpan>;
+  /** Waiters its steps parked on that have not been seen to end, by `waiterKey`. */
+  readonly waiting: Set<string>;
+}
+
+interface StepSpan {
+  readonly span: Span;
+  /** The run's context with this span in it: active while the step's code runs. */
+  readonly context: Context;
+}
+
+/**
+ * An observer that records every run as an OpenTelemetry trace. Pass it in a workflow's or a
+ * runtime's `observers`: `new MyFlow({ observers: [createTracingObserver()] })` traces the runs of
+ * that workflow, `new InMemoryRuntime({ observers: [createTracingObserver()] })` every run of that
+ * runtime. Give each workflow or runtime one tracing observer, not both: each would make its own
+ * spans.
+ *
+ * Each run is a span `workflow.run <workflow>`, a child of the span active where `run()` was
+ * called. Each step invocation is a child span `workflow.step <step>` (attempts, re-runs after a
+ * wait and resumed work are spans of their own), and the step's code runs with that span active:
+ * what it starts (an AI SDK call with `experimental_telemetry`, an instrumented HTTP client)
+ * nests under it, across awaits, with concurrent steps apart. That needs a context manager,
+ * which the Node SDK registers (`AsyncLocalStorageContextManager`). The run span ends on every
+ * terminal path: result, failure, timeout, cancel.
+ *
+ * @example
+ * import { createTracingObserver } from "@stepwise/otel";
+ *
+ * const wf = new RagFlow({ observers: [createTracingObserver()] });
+ * await wf.run({ query: "What is AI?" }); // one trace: the run, its steps, their LLM calls
+ */
+export function createTracingObserver(options: TracingOptions = {}): RunObserver {
+  const tracer =
+    options.tracer ??
+    (options.tracerProvider ?? trace.getTracerProvider()).getTracer("@stepwise/otel", VERSION);
+  return new TracingObserver(tracer);
+}
+
+class TracingObserver implements RunObserver {
+  readonly #tracer: Tracer;
+  readonly #runs = new Map<string, RunSpans>();
+  /** Contexts captured where `run()` was called, until the run starts. */
+  readonly #created = new Map<string, Context>();
+  /** The span contexts of runs that ended, by run id, oldest first, for resumed runs to link to. */
+  readonly #ended = new Map<string, SpanContext>();
+
+  constructor(tracer: Tracer) {
+    this.#tracer = tracer;
+  }
+
+  /**
+   * Called by a core that tells observers about a run synchronously inside `run()`: the context
+   * active there is the run span's parent. Without it, the context is the one `runStarted` sees,
+   * which with an async-hooks context manager is the same one, except for runs that waited for
+   * a `numConcurrentRuns` slot.
+   */
+  runCreated(run: RunInfo): void {
+    this.#created.set(run.runId, context.active());
+  }
+
+  runStarted(run: RunInfo, resumed: boolean): void {
+    const parent = this.#created.get(run.runId) ?? context.active();
+    this.#created.delete(run.runId);
+    const attributes: Attributes = {
+      [ATTR_WORKFLOW_NAME]: run.workflowName,
+      [ATTR_RUN_ID]: run.runId,
+      [ATTR_RUN_RESUMED]: resumed,
+    };
+    let links: Link[] | undefined;
+    const earlier = resumed ? this.#ended.get(run.runId) : undefined;
+    if (earlier) links = [{ context: earlier, attributes: { [ATTR_RUN_RESUMED]: true } }];
+    const span = this.#tracer.startSpan(
+      `${SPAN_RUN} ${run.workflowName}`,
+      { kind: SpanKind.INTERNAL, attributes, links },
+      parent,
+    );
+    this.#runs.set(run.runId, {
+      span,
+      context: trace.setSpan(parent, span),
+      workflowName: run.workflowName,
+      steps: new Map(),
+      waiting: new Set(),
+    });
+  }
+
+  stepStarted(invocation: Invocation): void {
+    const run = this.#runs.get(invocation.runId);
+    if (!run) return;
+    const item = invocation.item;
+    const attributes: Attributes = {
+      [ATTR_WORKFLOW_NAME]: run.workflowName,
+      [ATTR_RUN_ID]: invocation.runId,
+      [ATTR_STEP_NAME]: invocation.stepName,
+      [ATTR_STEP_WORKER_ID]: invocation.workerId,
+      [ATTR_STEP_ATTEMPT]: item.attempts + 1,
+      [ATTR_STEP_INVOCATION]: invocation.seq,
+      [ATTR_STEP_INPUT_EVENT]: item.event.type,
+    };
+    if (item.rerun) {
+      attributes[ATTR_STEP_RERUN] = true;
+      if (run.waiting.size > 0) this.#waitsEndedBefore(run, invocation);
+    }
+    if (item.batch) attributes[ATTR_STEP_INPUT_COUNT] = item.batch.length;
+    const span = this.#tracer.startSpan(
+      `${SPAN_STEP} ${invocation.stepName}`,
+      { kind: SpanKind.INTERNAL, attributes },
+      run.context,
+    );
+    run.steps.set(invocation, { span, context: trace.setSpan(run.context, span) });
+  }
+
+  wrapStep(invocation: Invocation, call: () => unknown): unknown {
+    const step = this.#runs.get(invocation.runId)?.steps.get(invocation);
+    return step ? context.with(step.context, call) : call();
+  }
+
+  stepEnded(invocation: Invocation, outcome: StepOutcome): void {
+    const run = this.#runs.get(invocation.runId);
+    const step = run?.steps.get(invocation);
+    if (!run || !step) return;
+    run.steps.delete(invocation);
+    const span = step.span;
+    switch (outcome.kind) {
+      case "event":
+        span.setAttribute(ATTR_STEP_OUTCOME, "event");
+        span.setAttribute(ATTR_STEP_OUTPUT_EVENT, outcome.event.type);
+        // A returned InputRequiredEvent is published: the run now waits for someone outside.
+        if (outcome.event.role === "inputRequired")
+          run.span.addEvent(EVENT_INPUT_REQUIRED, { [ATTR_EVENT_TYPE]: outcome.event.type });
+        break;
+      case "events":
+        span.setAttributes({
+          [ATTR_STEP_OUTCOME]: "events",
+          [ATTR_STEP_OUTPUT_EVENTS]: [...new Set(outcome.events.map((record) => record.type))],
+          [ATTR_STEP_OUTPUT_COUNT]: outcome.events.length,
+        });
+        break;
+      case "none":
+        span.setAttribute(ATTR_STEP_OUTCOME, "none");
+        break;
+      case "failed": {
+        const error = outcome.error;
+        const retried = outcome.retryDelayMs !== null;
+        span.setAttribute(ATTR_STEP_OUTCOME, retried ? "retrying" : "failed");
+        span.setAttribute(ATTR_ERROR_TYPE, error.name);
+        span.recordException(
+          error.value instanceof Error ? error.value : { name: error.name, message: error.message },
+        );
+        span.setStatus({ code: SpanStatusCode.ERROR, message: `${error.name}: ${error.message}` });
+        if (retried) {
+          span.addEvent(EVENT_RETRY, {
+            [ATTR_RETRY_DELAY_MS]: outcome.retryDelayMs,
+            [ATTR_RETRY_NEXT_ATTEMPT]: invocation.item.attempts + 2,
+          });
+        }
+        break;
+      }
+    }
+    span.end();
+  }
+
+  waitStarted(invocation: Invocation, waiter: WaiterSpec): void {
+    const run = this.#runs.get(invocation.runId);
+    if (!run) return;
+    const attributes: Attributes = {
+      [ATTR_WAIT_STEP]: invocation.stepName,
+      [ATTR_WAIT_ID]: waiter.id,
+      [ATTR_WAIT_EVENT]: waiter.eventType,
+    };
+    if (waiter.timeoutMs !== null) attributes[ATTR_WAIT_TIMEOUT_MS] = waiter.timeoutMs;
+    run.span.addEvent(EVENT_WAIT_STARTED, attributes);
+    run.waiting.add(waiterKey(invocation.stepName, waiter.id));
+    const step = run.steps.get(invocation);
+    if (!step) return;
+    // The invocation is over: the step runs again from the top, in a new span, once the
+    // waiter resolves or times out.
+    run.steps.delete(invocation);
+    step.span.addEvent(EVENT_WAIT_STARTED, attributes);
+    step.span.setAttribute(ATTR_STEP_OUTCOME, "waiting");
+    step.span.end();
+  }
+
+  waitEnded(step: string, waiterId: string, timedOut: boolean): void {
+    // The call names no run, and waiter ids repeat across runs of one workflow: only a waiter
+    // that one run alone has pending is told here; the others when their step runs again.
+    const key = waiterKey(step, waiterId);
+    let owner: RunSpans | null = null;
+    for (const run of this.#runs.values()) {
+      if (!run.waiting.has(key)) continue;
+      if (owner) return;
+      owner = run;
+    }
+    if (!owner) return;
+    owner.waiting.delete(key);
+    addWaitEnded(owner.span, step, waiterId, timedOut);
+  }
+
+  runEnded(run: RunInfo, end: RunEnd): void {
+    const spans = this.#runs.get(run.runId);
+    if (!spans) return;
+    this.#runs.delete(run.runId);
+    const span = spans.span;
+    const interrupted = end.status !== "completed";
+    for (const step of spans.steps.values()) {
+      step.span.setAttribute(ATTR_STEP_OUTCOME, "interrupted");
+      step.span.addEvent(EVENT_INTERRUPTED, { [ATTR_RUN_STATUS]: end.status });
+      if (interrupted)
+        step.span.setStatus({ code: SpanStatusCode.ERROR, message: `The run ${runEndText(end)}.` });
+      step.span.end();
+    }
+    span.setAttribute(ATTR_RUN_STATUS, end.status);
+    const event = end.event;
+    if (event) {
+      span.setAttribute(ATTR_RUN_END_EVENT, (event.constructor as EventClass).eventType);
+    }
+    if (end.status === "failed") {
+      const error = end.error;
+      if (event instanceof WorkflowFailedEvent)
+        span.setAttribute(ATTR_RUN_FAILED_STEP, event.stepName);
+      if (error instanceof Error) span.recordException(error);
+    } else if (end.status === "timedOut") {
+      const timedOut = event instanceof WorkflowTimedOutEvent ? event : null;
+      const attributes: Attributes = {
+        [ATTR_TIMEOUT_ACTIVE_STEPS]: timedOut ? [...timedOut.activeSteps] : [],
+      };
+      if (timedOut?.timeout != null) attributes[ATTR_TIMEOUT_SECONDS] = timedOut.timeout;
+      span.addEvent(EVENT_TIMEOUT, attributes);
+    } else if (end.status === "cancelled") {
+      span.addEvent(EVENT_CANCEL);
+    }
+    if (interrupted) {
+      const error = end.error;
+      if (error instanceof Error) span.setAttribute(ATTR_ERROR_TYPE, error.name);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
+    }
+    span.end();
+    this.#remember(run.runId, span.spanContext());
+  }
+
+  /** A step runs again after a wait: the waits of that step whose end no call has told are over. */
+  #waitsEndedBefore(run: RunSpans, invocation: Invocation): void {
+    const prefix = waiterKey(invocation.stepName, "");
+    for (const key of run.waiting) {
+      if (!key.startsWith(prefix)) continue;
+      const waiterId = key.slice(prefix.length);
+      const status = invocation.waiter(waiterId);
+      if (!status || (!status.resolved && !status.timedOut)) continue;
+      run.waiting.delete(key);
+      addWaitEnded(run.span, invocation.stepName, waiterId, status.timedOut);
+    }
+  }
+
+  #remember(runId: string, spanContext: SpanContext): void {
+    this.#ended.delete(runId);
+    this.#ended.set(runId, spanContext);
+    if (this.#ended.size > REMEMBERED_RUNS) {
+      const oldest = this.#ended.keys().next().value as string;
+      this.#ended.delete(oldest);
+    }
+  }
+}
+
+function waiterKey(step: string, waiterId: string): string {
+  return `${step}\u0000${waiterId}`;
+}
+
+function addWaitEnded(span: Span, step: string, waiterId: string, timedOut: boolean): void {
+  span.addEvent(EVENT_WAIT_ENDED, {
+    [ATTR_WAIT_STEP]: step,
+    [ATTR_WAIT_ID]: waiterId,
+    [ATTR_WAIT_TIMED_OUT]: timedOut,
+  });
+}
+
+function runEndText(end: RunEnd): string {
+  switch (end.status) {
+    case "completed":
+      return "completed";
+    case "failed":
+      return "failed";
+    case "cancelled":
+      return "was cancelled";
+    case "timedOut":
+      return "timed out";
+  }
+}
+
+function errorMessage(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
