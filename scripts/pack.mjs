@@ -11,7 +11,12 @@ import { fileURLToPath } from "node:url";
 export const root = fileURLToPath(new URL("..", import.meta.url));
 
 /** The workspaces that are published, in build order. */
-export const publishedPackages = ["packages/core", "packages/draw", "packages/cli"];
+export const publishedPackages = [
+  "packages/core",
+  "packages/draw",
+  "packages/cli",
+  "packages/sqlite",
+];
 
 /**
  * Packs every published package into `destination` (created if missing).

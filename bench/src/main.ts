@@ -55,6 +55,8 @@ if (systems.includes("stepwise") && !values.source && !existsSync(coreDist)) {
 const labels: Record<string, string> = {
   floor: "plain async",
   stepwise: "stepwise 0.1.0",
+  "stepwise-sqlite": "stepwise + sqlite (full)",
+  "stepwise-sqlite-normal": "stepwise + sqlite (normal)",
   llamaindex: "llamaindex 1.3.4",
   langgraph: "langgraph 1.7.3",
   mastra: "mastra 1.71.0",

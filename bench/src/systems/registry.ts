@@ -5,12 +5,14 @@ import type { BenchSystem } from "./types.js";
 const loaders = {
   floor: async () => (await import("./floor.js")).floor,
   stepwise: async () => (await import("./stepwise.js")).stepwise,
+  "stepwise-sqlite": async () => (await import("./stepwise-sqlite.js")).stepwiseSqlite,
+  "stepwise-sqlite-normal": async () => (await import("./stepwise-sqlite.js")).stepwiseSqliteNormal,
   llamaindex: async () => (await import("./llamaindex.js")).llamaindex,
   langgraph: async () => (await import("./langgraph.js")).langgraph,
   mastra: async () => (await import("./mastra.js")).mastra,
 } satisfies Record<string, () => Promise<BenchSystem>>;
 
-/** Every system id, in table order: the floor, stepwise, then the peers. */
+/** Every system id, in table order: the floor, stepwise (in memory, then on SQLite), then the peers. */
 export const systemIds: readonly string[] = Object.keys(loaders);
 
 /** The peers (everything but the floor and stepwise). */

@@ -20,7 +20,7 @@ class ItemEvent extends Event.define({ i: z.number() }) {}
 class DoneEvent extends Event.define({ v: z.number() }) {}
 
 /** A start step, then one step re-emitting `CountEvent` until it reaches `n`. */
-class ChainFlow extends Workflow {
+export class ChainFlow extends Workflow {
   constructor(
     readonly n: number,
     options?: WorkflowOptions,
@@ -46,7 +46,7 @@ class ChainFlow extends Workflow {
  * `ctx.collect_events(ev, [DoneEvent] * n)` transcribed, which is O(n) per call in user code
  * and in the engine's reading of it (a variant row shows its cost).
  */
-class FanOutFlow extends Workflow {
+export class FanOutFlow extends Workflow {
   readonly #hoisted: (typeof DoneEvent)[] | null;
 
   constructor(
@@ -108,7 +108,7 @@ class FanOutCounterFlow extends Workflow {
 }
 
 /** Start -> stop in one step. */
-class TinyFlow extends Workflow {
+export class TinyFlow extends Workflow {
   @step({ accepts: StartEvent, emits: StopEvent })
   async only(_ev: StartEvent): Promise<StopEvent> {
     return new StopEvent({ result: 1 });
