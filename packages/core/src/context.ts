@@ -8,7 +8,7 @@ import type { EventRecord } from "./control-loop/ticks.js";
 import { WorkflowRuntimeError, WorkflowTimeoutError } from "./errors.js";
 import { decodeEvent, UnrevivedEvent } from "./event-codec.js";
 import type { Event, EventClass } from "./events.js";
-import { safeText } from "./internal/describe.js";
+import { describeValue, safeText } from "./internal/describe.js";
 import { isWorkflow, workflowSpec } from "./internal/workflow-registry.js";
 import type { StepChannel } from "./runtime/invocation.js";
 import type { Invocation, Runner } from "./runtime/runner.js";
@@ -58,7 +58,10 @@ interface ContextOwner {
 let pendingStep: { parent: Context; runner: Runner; invocation: Invocation } | null = null;
 function specOf(owner: ContextOwner): WorkflowSpec {
   if (!isWorkflow(owner)) {
-    throw new WorkflowRuntimeError("`new Context(workflow)` needs a Workflow instance.");
+    throw new WorkflowRuntimeError("notAWorkflow", {
+      method: "new Context(workflow)",
+      received: describeValue(owner),
+    });
   }
   return workflowSpec(owner);
 }
@@ -196,9 +199,11 @@ export class Context<TState = any> {
       return;
     }
     if (!workflow || typeof workflow.workflowName !== "string") {
-      throw new WorkflowRuntimeError(
-        "`new Context(workflow)` needs the workflow the context is for.",
-      );
+      throw new WorkflowRuntimeError("notAWorkflow", {
+        method: "new Context(workflow)",
+        expected: "the workflow the context is for",
+        received: describeValue(workflow),
+      });
     }
     this.#owner = workflow;
     this.#serializer = options.serializer ?? jsonSerializer;
@@ -231,10 +236,7 @@ export class Context<TState = any> {
   /** The id of the run this context belongs to. */
   get runId(): string {
     const id = this.#invocation?.runId ?? this.#runner?.runId ?? this.#restored?.runId;
-    if (!id)
-      throw new WorkflowRuntimeError(
-        "`ctx.runId` is known once the workflow has started: call `workflow.run()` first.",
-      );
+    if (!id) throw new WorkflowRuntimeError("notRunning", { method: "ctx.runId" });
     return id;
   }
 
@@ -242,9 +244,7 @@ export class Context<TState = any> {
   get signal(): AbortSignal {
     if (this.#invocation) return this.#invocation.signal;
     if (!this.#runner) {
-      throw new WorkflowRuntimeError(
-        "`ctx.signal` requires a running workflow. Call `workflow.run()` first.",
-      );
+      throw new WorkflowRuntimeError("notRunning", { method: "ctx.signal" });
     }
     return this.#runner.signal;
   }
@@ -266,9 +266,7 @@ export class Context<TState = any> {
       return;
     }
     if (!this.#runner) {
-      throw new WorkflowRuntimeError(
-        "`ctx.sendEvent()` called before the workflow started. Call `workflow.run()` first, then send with `handler.sendEvent()`.",
-      );
+      throw new WorkflowRuntimeError("notRunning", { method: "ctx.sendEvent()" });
     }
     this.#runner.send(event, options.step, null);
   }
@@ -319,20 +317,24 @@ export class Context<TState = any> {
     const waiter = channel.waiter(id);
     if (waiter?.resolved) return reviveResolved(waiter.resolved, eventClass, channel) as T;
     if (waiter?.timedOut) {
-      throw new WorkflowTimeoutError(
-        `Timed out waiting for ${eventClass.eventType}`,
-        options.timeout ?? 2000,
-        [channel.stepName],
-      );
+      throw new WorkflowTimeoutError("waitTimeout", {
+        timeout: options.timeout ?? 2000,
+        activeSteps: [channel.stepName],
+        eventType: eventClass.eventType,
+        step: channel.stepName,
+      });
     }
     const timeout = options.timeout === undefined ? 2000 : options.timeout;
     if (
       timeout !== null &&
       !(typeof timeout === "number" && timeout >= 0 && Number.isFinite(timeout))
     ) {
-      throw new WorkflowRuntimeError(
-        `\`timeout\` of \`waitForEvent\` must be a finite number of seconds >= 0, or null to wait for ever; got ${safeText(timeout)}.`,
-      );
+      throw new WorkflowRuntimeError("invalidOption", {
+        method: "ctx.waitForEvent()",
+        option: "timeout",
+        expected: "a finite number of seconds >= 0, or null to wait for ever",
+        received: safeText(timeout),
+      });
     }
     channel.wait(
       {
@@ -369,9 +371,7 @@ export class Context<TState = any> {
    */
   toJSON(): ContextSnapshot {
     if (this.#invocation) {
-      throw new WorkflowRuntimeError(
-        "`ctx.toJSON()` is only available from handler code (`handler.ctx`), not from within steps.",
-      );
+      throw new WorkflowRuntimeError("handlerOnly", { method: "ctx.toJSON()" });
     }
     const state = this.#runner?.state ?? this.#restored?.state ?? null;
     return writeSnapshot({
@@ -385,9 +385,7 @@ export class Context<TState = any> {
 
   #stepOnly(method: string): StepChannel {
     if (!this.#invocation) {
-      throw new WorkflowRuntimeError(
-        `\`ctx.${method}()\` is only available from within step functions.`,
-      );
+      throw new WorkflowRuntimeError("stepOnly", { method: `ctx.${method}()` });
     }
     return this.#invocation;
   }

@@ -141,11 +141,11 @@ export type DefinedEvent<
 function checkFieldNames(owner: string, names: Iterable<string>): void {
   for (const name of names) {
     if (RESERVED_FIELDS.has(name)) {
-      throw new EventValidationError(
-        owner,
-        [{ path: [name], message: "reserved name" }],
-        `Event \`${owner}\` cannot have a field named \`${name}\`: it would shadow the event's own \`${name}\`. Rename the field.`,
-      );
+      throw new EventValidationError("reservedField", {
+        eventType: owner,
+        issues: [{ path: [name], message: "reserved name" }],
+        field: name,
+      });
     }
   }
 }
@@ -197,23 +197,25 @@ export class Event {
     const schema = cls[EVENT_SCHEMA];
     const input = fields ?? {};
     if (typeof input !== "object" || input === null || Array.isArray(input)) {
-      throw new EventValidationError(
-        cls.eventType,
-        [{ path: [], message: `expected an object of fields, got ${describeValue(input)}` }],
-        `Event \`${cls.eventType}\` must be constructed with an object of fields; got ${describeValue(input)}.`,
-      );
+      throw new EventValidationError("notAnObject", {
+        eventType: cls.eventType,
+        issues: [
+          { path: [], message: `expected an object of fields, got ${describeValue(input)}` },
+        ],
+        received: describeValue(input),
+      });
     }
     if (schema) {
       const parsed = schema.safeParse(input);
       if (!parsed.success) {
-        throw new EventValidationError(
-          cls.eventType,
-          parsed.error.issues.map((issue) => ({
+        throw new EventValidationError("invalidFields", {
+          eventType: cls.eventType,
+          issues: parsed.error.issues.map((issue) => ({
             path: issue.path,
             message: `${issue.message}${receivedSuffix(input, issue.path)}`,
             code: issue.code,
           })),
-        );
+        });
       }
       for (const key in parsed.data) defineField(this, key, parsed.data[key]);
     }

@@ -58,9 +58,11 @@ export class WorkflowHandler<TResult = any> implements Promise<TResult> {
   streamEvents(options: StreamEventsOptions = {}): AsyncIterable<Event> {
     for (const key of Object.keys(options ?? {})) {
       if (key !== "includeInternal") {
-        throw new WorkflowRuntimeError(
-          `Unknown option \`${key}\` of \`streamEvents()\`. The valid option is: includeInternal.`,
-        );
+        throw new WorkflowRuntimeError("unknownOption", {
+          method: "streamEvents()",
+          option: key,
+          valid: ["includeInternal"],
+        });
       }
     }
     return this.#runner.streamEvents(options.includeInternal === true);
@@ -75,16 +77,21 @@ export class WorkflowHandler<TResult = any> implements Promise<TResult> {
   subscribe(options: SubscribeOptions = {}): AsyncIterable<LoggedEvent> {
     for (const key of Object.keys(options ?? {})) {
       if (key !== "after" && key !== "includeInternal") {
-        throw new WorkflowRuntimeError(
-          `Unknown option \`${key}\` of \`subscribe()\`. Valid options are: after, includeInternal.`,
-        );
+        throw new WorkflowRuntimeError("unknownOption", {
+          method: "subscribe()",
+          option: key,
+          valid: ["after", "includeInternal"],
+        });
       }
     }
     const after = options.after ?? -1;
     if (!Number.isInteger(after)) {
-      throw new WorkflowRuntimeError(
-        `\`after\` of \`subscribe()\` must be an integer sequence number (-1 for the start); got ${String(after)}.`,
-      );
+      throw new WorkflowRuntimeError("invalidOption", {
+        method: "subscribe()",
+        option: "after",
+        expected: "an integer sequence number (-1 for the start)",
+        received: String(after),
+      });
     }
     return this.#runner.eventLog.subscribe(options);
   }

@@ -26,11 +26,24 @@ export type { ContextOptions, RetryInfo, WaitForEventOptions } from "./context.j
 export { Context } from "./context.js";
 export type {
   EventFieldIssue,
+  EventValidationErrorCode,
+  EventValidationErrorDetails,
+  RunAdmissionCode,
   SnapshotErrorCode,
+  SnapshotErrorDetails,
+  StepwiseErrorCode,
+  StepwiseErrorOptions,
   ValidationCode,
   ValidationProblem,
+  WorkflowCancelledErrorCode,
+  WorkflowRuntimeErrorArgs,
+  WorkflowRuntimeErrorCode,
+  WorkflowRuntimeErrorDetails,
+  WorkflowTimeoutErrorCode,
+  WorkflowTimeoutErrorDetails,
+  WorkflowValidationErrorCode,
 } from "./errors.js";
-// Errors: every error stepwise throws.
+// Errors: every error stepwise throws, each with a `code` from its class's union.
 export {
   EventValidationError,
   RunAdmissionError,

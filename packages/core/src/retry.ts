@@ -26,12 +26,14 @@
  *   operators; use `retryAny`/`retryAll`, `stopAny`/`stopAll` and `waitCombine`.
  * - Seeded jitter uses mulberry32 rather than Python's Mersenne Twister, and `retrySeed` hashes with
  *   FNV-1a rather than SHA-256, so seeded delays are reproducible here but not equal to Python's.
- * - A wait that returns a negative or non-finite delay makes `next` throw a `RangeError`.
+ * - A wait that returns a negative or non-finite delay makes `next` throw a `WorkflowRuntimeError`
+ *   (code `invalidWait`); a bad argument to a helper throws one with code `invalidRetryOption`.
  * - An exponent that overflows gives `max` (Python's current `wait_exponential` raises
  *   `OverflowError` after about 1000 failures; some versions also fell back to `max`).
  *
  * @module
  */
+import { WorkflowRuntimeError } from "./errors.js";
 
 /** What a wait or stop is told about the failure being retried. */
 export interface RetryState {
@@ -166,33 +168,45 @@ function checkSeconds(helper: string, option: string, value: unknown, allowInfin
     (allowInfinity ? !Number.isNaN(value) : Number.isFinite(value));
   if (!ok) {
     const kind = allowInfinity ? "a number >= 0 (Infinity allowed)" : "a finite number >= 0";
-    throw new RangeError(
-      `\`${helper}\` needs \`${option}\` to be ${kind} (seconds); got ${show(value)}`,
-    );
+    throw new WorkflowRuntimeError("invalidRetryOption", {
+      method: helper,
+      option,
+      expected: `${kind} (seconds)`,
+      received: show(value),
+    });
   }
 }
 
 function checkFinite(helper: string, option: string, value: unknown): void {
   if (typeof value !== "number" || !Number.isFinite(value)) {
-    throw new RangeError(
-      `\`${helper}\` needs \`${option}\` to be a finite number; got ${show(value)}`,
-    );
+    throw new WorkflowRuntimeError("invalidRetryOption", {
+      method: helper,
+      option,
+      expected: "a finite number",
+      received: show(value),
+    });
   }
 }
 
 function checkExpBase(helper: string, value: unknown): void {
   if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw new RangeError(
-      `\`${helper}\` needs \`expBase\` to be a finite number > 0; got ${show(value)}`,
-    );
+    throw new WorkflowRuntimeError("invalidRetryOption", {
+      method: helper,
+      option: "expBase",
+      expected: "a finite number > 0",
+      received: show(value),
+    });
   }
 }
 
 function checkMinMax(helper: string, min: number, max: number): void {
   if (min > max) {
-    throw new RangeError(
-      `\`${helper}\` needs \`min\` <= \`max\`; got min ${min} and max ${max}. Swap them or raise \`max\`.`,
-    );
+    throw new WorkflowRuntimeError("invalidRetryOption", {
+      method: helper,
+      expected: "`min` <= `max`",
+      received: `min ${min} and max ${max}`,
+      hint: "Swap them or raise `max`.",
+    });
   }
 }
 
@@ -203,13 +217,20 @@ function checkFunctions(
   atLeastOne: boolean,
 ) {
   if (atLeastOne && parts.length === 0) {
-    throw new TypeError(`\`${helper}\` needs at least one ${what}; got none`);
+    throw new WorkflowRuntimeError("invalidRetryOption", {
+      method: helper,
+      expected: `at least one ${what}`,
+      received: "none",
+    });
   }
   parts.forEach((part, index) => {
     if (typeof part !== "function") {
-      throw new TypeError(
-        `\`${helper}\` takes ${what}s (functions); argument ${index + 1} is ${show(part)}`,
-      );
+      throw new WorkflowRuntimeError("invalidRetryOption", {
+        method: helper,
+        argument: index + 1,
+        expected: `a ${what} (a function)`,
+        received: show(part),
+      });
     }
   });
 }
@@ -279,21 +300,27 @@ export function retrySeed(runId: string, stepName: string, attempts: number): nu
  *   stop: stopAfterAttempt(5),
  * });
  * ```
- * @throws TypeError when an option is not a function or is not one of `retry`, `wait`, `stop`.
+ * @throws {@link WorkflowRuntimeError} (`invalidRetryOption`, `unknownOption`) when an option is
+ * not a function or is not one of `retry`, `wait`, `stop`.
  */
 export function retryPolicy(
   options: RetryPolicyOptions = {},
 ): RetryPolicy & { describe(): string } {
   if (typeof options !== "object" || options === null) {
-    throw new TypeError(
-      `\`retryPolicy(options)\` takes an object { retry?, wait?, stop? }; got ${show(options)}`,
-    );
+    throw new WorkflowRuntimeError("invalidRetryOption", {
+      method: "retryPolicy(options)",
+      expected: "an object { retry?, wait?, stop? }",
+      received: show(options),
+    });
   }
   for (const key of Object.keys(options)) {
     if (key !== "retry" && key !== "wait" && key !== "stop") {
-      throw new TypeError(
-        `\`retryPolicy\` has no option \`${key}\`; use \`retry\`, \`wait\` or \`stop\` (e.g. stop: stopAfterAttempt(3))`,
-      );
+      throw new WorkflowRuntimeError("unknownOption", {
+        method: "retryPolicy(options)",
+        option: key,
+        valid: ["retry", "wait", "stop"],
+        hint: "e.g. stop: stopAfterAttempt(3)",
+      });
     }
   }
   const { retry, wait = waitFixed(5), stop = stopAfterAttempt(3) } = options;
@@ -308,9 +335,12 @@ export function retryPolicy(
     ["stop", stop],
   ] as const) {
     if (value !== undefined && typeof value !== "function") {
-      throw new TypeError(
-        `\`retryPolicy({ ${key} })\` needs a function such as ${examples[key]}; got ${show(value)}`,
-      );
+      throw new WorkflowRuntimeError("invalidRetryOption", {
+        method: "retryPolicy(options)",
+        option: key,
+        expected: `a function such as ${examples[key]}`,
+        received: show(value),
+      });
     }
   }
   const text = [
@@ -324,9 +354,7 @@ export function retryPolicy(
       const state: RetryState = { attempts, elapsedSeconds, error, seed: opts?.seed };
       const delay = wait(state);
       if (typeof delay !== "number" || !(delay >= 0) || delay === Infinity) {
-        throw new RangeError(
-          `the wait of retry policy "${text}" returned ${show(delay)}; a wait must return finite seconds >= 0`,
-        );
+        throw new WorkflowRuntimeError("invalidWait", { policy: text, received: show(delay) });
       }
       return stop(state, delay) ? null : delay;
     },
@@ -482,7 +510,7 @@ export const waitFullJitter: typeof waitRandomExponential = waitRandomExponentia
 /**
  * Uses the first wait before the first retry, the second before the second, and so on; the last
  * wait repeats once the list runs out.
- * @throws TypeError when given no waits.
+ * @throws {@link WorkflowRuntimeError} (`invalidRetryOption`) when given no waits.
  */
 export function waitChain(...waits: WaitLike[]): Wait {
   checkFunctions("waitChain(...waits)", "wait", waits, true);
@@ -508,13 +536,16 @@ export function waitCombine(...waits: WaitLike[]): Wait {
 
 /**
  * Gives up once `n` attempts have failed, i.e. runs the step at most `n` times in total.
- * @throws RangeError unless `n` is an integer >= 1.
+ * @throws {@link WorkflowRuntimeError} (`invalidRetryOption`) unless `n` is an integer >= 1.
  */
 export function stopAfterAttempt(n: number): Stop {
   if (!Number.isInteger(n) || n < 1) {
-    throw new RangeError(
-      `\`stopAfterAttempt(n)\` needs an integer n >= 1 (attempts in total, the first run included); got ${show(n)}`,
-    );
+    throw new WorkflowRuntimeError("invalidRetryOption", {
+      method: "stopAfterAttempt(n)",
+      option: "n",
+      expected: "an integer >= 1 (attempts in total, the first run included)",
+      received: show(n),
+    });
   }
   return describedStop(
     ({ attempts }: RetryState) => attempts >= n,
@@ -546,7 +577,7 @@ export function stopBeforeDelay(seconds: number): Stop {
 
 /**
  * Gives up as soon as any of the stops would.
- * @throws TypeError when given no stops.
+ * @throws {@link WorkflowRuntimeError} (`invalidRetryOption`) when given no stops.
  */
 export function stopAny(...stops: StopLike[]): Stop {
   checkFunctions("stopAny(...stops)", "stop", stops, true);
@@ -558,7 +589,7 @@ export function stopAny(...stops: StopLike[]): Stop {
 
 /**
  * Gives up only when every one of the stops would.
- * @throws TypeError when given no stops.
+ * @throws {@link WorkflowRuntimeError} (`invalidRetryOption`) when given no stops.
  */
 export function stopAll(...stops: StopLike[]): Stop {
   checkFunctions("stopAll(...stops)", "stop", stops, true);
@@ -579,9 +610,12 @@ export function stopNever(): Stop {
 function checkClasses(helper: string, classes: readonly unknown[]): void {
   classes.forEach((cls, index) => {
     if (typeof cls !== "function") {
-      throw new TypeError(
-        `\`${helper}\` takes error classes such as TypeError; argument ${index + 1} is ${show(cls)}`,
-      );
+      throw new WorkflowRuntimeError("invalidRetryOption", {
+        method: helper,
+        argument: index + 1,
+        expected: "an error class such as TypeError",
+        received: show(cls),
+      });
     }
   });
 }
@@ -622,9 +656,11 @@ export const retryUnlessErrorType: typeof retryIfNotErrorType = retryIfNotErrorT
 /** Retries errors for which your function returns true. */
 export function retryIfError(predicate: (error: Error) => boolean): RetryPredicate {
   if (typeof predicate !== "function") {
-    throw new TypeError(
-      `\`retryIfError(predicate)\` needs a function (error) => boolean; got ${show(predicate)}`,
-    );
+    throw new WorkflowRuntimeError("invalidRetryOption", {
+      method: "retryIfError(predicate)",
+      expected: "a function (error) => boolean",
+      received: show(predicate),
+    });
   }
   const name = predicate.name ? ` \`${predicate.name}\`` : "";
   return describedPredicate(
@@ -647,17 +683,22 @@ function messageTest(
 ): { test(error: Error): boolean; text: string } {
   const { message, match } = (test ?? {}) as { message?: unknown; match?: unknown };
   if ((message === undefined) === (match === undefined)) {
-    throw new TypeError(
-      `\`${helper}\` takes exactly one of \`message\` (exact text) or \`match\` (RegExp or pattern); got ${
-        message === undefined ? "neither" : "both"
-      }`,
-    );
+    throw new WorkflowRuntimeError("invalidRetryOption", {
+      method: helper,
+      expected: "exactly one of `message` (exact text) or `match` (RegExp or pattern)",
+      received: message === undefined ? "neither" : "both",
+    });
   }
   const textOf = (error: Error) =>
     typeof error?.message === "string" ? error.message : String(error);
   if (message !== undefined) {
     if (typeof message !== "string") {
-      throw new TypeError(`\`${helper}\` needs \`message\` to be a string; got ${show(message)}`);
+      throw new WorkflowRuntimeError("invalidRetryOption", {
+        method: helper,
+        option: "message",
+        expected: "a string",
+        received: show(message),
+      });
     }
     return {
       test: (error) => textOf(error) === message,
@@ -672,24 +713,31 @@ function messageTest(
     try {
       pattern = new RegExp(match);
     } catch (cause) {
-      throw new SyntaxError(
-        `\`${helper}\` got \`match\` ${show(match)}, which is not a valid regular expression`,
+      throw new WorkflowRuntimeError(
+        "invalidRetryOption",
         {
-          cause,
+          method: helper,
+          option: "match",
+          expected: "a valid regular expression",
+          received: show(match),
         },
+        { cause },
       );
     }
   } else {
-    throw new TypeError(
-      `\`${helper}\` needs \`match\` to be a RegExp or a string; got ${show(match)}`,
-    );
+    throw new WorkflowRuntimeError("invalidRetryOption", {
+      method: helper,
+      option: "match",
+      expected: "a RegExp or a string",
+      received: show(match),
+    });
   }
   return { test: (error) => pattern.test(textOf(error)), text: `message matches ${pattern}` };
 }
 
 /**
  * Retries errors whose message is exactly `message`, or contains a match of `match`.
- * @throws TypeError unless exactly one of `message` and `match` is given.
+ * @throws {@link WorkflowRuntimeError} (`invalidRetryOption`) unless exactly one of `message` and `match` is given.
  */
 export function retryIfErrorMessage(test: MessageTest): RetryPredicate {
   const { test: matches, text } = messageTest("retryIfErrorMessage({ message } | { match })", test);
@@ -698,7 +746,7 @@ export function retryIfErrorMessage(test: MessageTest): RetryPredicate {
 
 /**
  * Retries errors whose message is not exactly `message`, or contains no match of `match`.
- * @throws TypeError unless exactly one of `message` and `match` is given.
+ * @throws {@link WorkflowRuntimeError} (`invalidRetryOption`) unless exactly one of `message` and `match` is given.
  */
 export function retryIfNotErrorMessage(test: MessageTest): RetryPredicate {
   const { test: matches, text } = messageTest(
@@ -739,7 +787,7 @@ function joinPredicates(predicates: readonly PredicateLike[], word: string): str
 
 /**
  * Retries when any of the predicates would.
- * @throws TypeError when given no predicates.
+ * @throws {@link WorkflowRuntimeError} (`invalidRetryOption`) when given no predicates.
  */
 export function retryAny(...predicates: PredicateLike[]): RetryPredicate {
   checkFunctions("retryAny(...predicates)", "predicate", predicates, true);
@@ -751,7 +799,7 @@ export function retryAny(...predicates: PredicateLike[]): RetryPredicate {
 
 /**
  * Retries only when every one of the predicates would.
- * @throws TypeError when given no predicates.
+ * @throws {@link WorkflowRuntimeError} (`invalidRetryOption`) when given no predicates.
  */
 export function retryAll(...predicates: PredicateLike[]): RetryPredicate {
   checkFunctions("retryAll(...predicates)", "predicate", predicates, true);

@@ -4,28 +4,38 @@
  */
 import type { z } from "zod";
 import { SnapshotError, WorkflowRuntimeError } from "./errors.js";
+import { describeValue, safeText } from "./internal/describe.js";
 
 const MAX_PATH_SEGMENTS = 1000;
 /** Segments that reach an object's prototype machinery instead of its data. */
 const FORBIDDEN_SEGMENTS = new Set(["__proto__", "constructor", "prototype"]);
 
 function splitPath(path: string): string[] {
-  if (typeof path !== "string" || path.length === 0) {
-    throw new WorkflowRuntimeError(
-      'Store path cannot be empty: give a key such as `"count"` or `"user.name"`.',
-    );
+  if (typeof path !== "string") {
+    throw new WorkflowRuntimeError("invalidStorePath", {
+      path: safeText(path),
+      problem: "notAString",
+      received: describeValue(path),
+    });
+  }
+  if (path.length === 0) {
+    throw new WorkflowRuntimeError("invalidStorePath", { path, problem: "empty" });
   }
   const segments = path.split(".");
   if (segments.length > MAX_PATH_SEGMENTS) {
-    throw new WorkflowRuntimeError(
-      `Store path has ${segments.length} segments; at most ${MAX_PATH_SEGMENTS} are allowed.`,
-    );
+    throw new WorkflowRuntimeError("invalidStorePath", {
+      path,
+      problem: "tooDeep",
+      limit: MAX_PATH_SEGMENTS,
+    });
   }
   for (const segment of segments) {
     if (FORBIDDEN_SEGMENTS.has(segment)) {
-      throw new WorkflowRuntimeError(
-        `Store path \`${path}\` has a segment \`${segment}\`, which would reach an object's prototype instead of its data; store keys cannot be \`__proto__\`, \`constructor\` or \`prototype\`. Rename the key.`,
-      );
+      throw new WorkflowRuntimeError("invalidStorePath", {
+        path,
+        problem: "prototypeKey",
+        segment,
+      });
     }
   }
   return segments;
@@ -102,10 +112,8 @@ export class StateStore<TState = Record<string, any>> {
     if (!schema) return {};
     const parsed = schema.safeParse({});
     if (!parsed.success) {
-      const fields = parsed.error.issues.map((i) => `\`${i.path.join(".")}\``).join(", ");
-      throw new WorkflowRuntimeError(
-        `The state schema must give a default for every field (missing: ${fields}); add \`.default(...)\` to them.`,
-      );
+      const fields = parsed.error.issues.map((i) => i.path.join("."));
+      throw new WorkflowRuntimeError("stateNeedsDefaults", { fields });
     }
     return parsed.data as Record<string, unknown>;
   }
@@ -120,9 +128,7 @@ export class StateStore<TState = Record<string, any>> {
       const next = child(value, segment);
       if (!next.found) {
         if (defaultValue.length > 0) return defaultValue[0] as T;
-        throw new WorkflowRuntimeError(
-          `Path \`${path}\` not found in the store; pass a default: \`store.get("${path}", fallback)\`.`,
-        );
+        throw new WorkflowRuntimeError("storePathNotFound", { path });
       }
       value = next.value;
     }
@@ -199,7 +205,7 @@ export class StateStore<TState = Record<string, any>> {
 
   async #setState(value: TState): Promise<void> {
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
-      throw new WorkflowRuntimeError("`store.setState()` takes an object.");
+      throw new WorkflowRuntimeError("storeStateNotObject", { received: describeValue(value) });
     }
     await this.#locked(() => {
       this.#data = this.#schema ? this.#validate(value) : { ...(value as Record<string, unknown>) };
@@ -254,10 +260,10 @@ export class StateStore<TState = Record<string, any>> {
   #validate(value: unknown): Record<string, unknown> {
     const parsed = (this.#schema as z.ZodType<TState>).safeParse(value);
     if (!parsed.success) {
-      const issues = parsed.error.issues
-        .map((i) => `\`${i.path.join(".") || "(state)"}\`: ${i.message}`)
-        .join("; ");
-      throw new WorkflowRuntimeError(`The store's new state does not match its schema: ${issues}.`);
+      const problems = parsed.error.issues.map(
+        (i) => `\`${i.path.join(".") || "(state)"}\`: ${i.message}`,
+      );
+      throw new WorkflowRuntimeError("storeStateInvalid", { problems });
     }
     return parsed.data as Record<string, unknown>;
   }
@@ -279,9 +285,9 @@ export class StateStore<TState = Record<string, any>> {
 
   /** A write from inside an edit function: the edit fails (nothing is committed), and so does the write. */
   #refuseInsideEdit(method: string): Promise<void> {
-    const error = new WorkflowRuntimeError(
-      `\`store.${method}()\` was called inside \`store.edit()\`: change the state passed to the edit function instead (it is committed when the function returns).`,
-    );
+    const error = new WorkflowRuntimeError("storeWriteInsideEdit", {
+      method: `store.${method}()`,
+    });
     this.#violation ??= error;
     const refused = Promise.reject(error);
     refused.catch(() => {});

@@ -4,6 +4,7 @@
  * a class is inspectable without being instantiated.
  */
 import "./internal/metadata.js";
+import { WorkflowRuntimeError } from "./errors.js";
 import type { EventClass } from "./events.js";
 import { STEP_DEFS } from "./internal/symbols.js";
 import type { RetryPolicy } from "./retry.js";
@@ -41,9 +42,7 @@ export function recordStandard(
   step: StepDeclaration,
 ): void {
   if (!metadata) {
-    throw new Error(
-      "@step needs decorator metadata (`Symbol.metadata`); import `@stepwise/core` before defining workflows.",
-    );
+    throw new WorkflowRuntimeError("noDecoratorMetadata", {});
   }
   const own = Object.hasOwn(metadata, STEP_DEFS)
     ? (metadata[STEP_DEFS] as StepDeclaration[])

@@ -4,6 +4,7 @@
  * method whose parameter or return type disagrees with `accepts`/`emits`.
  */
 import type { Context } from "./context.js";
+import { WorkflowRuntimeError } from "./errors.js";
 import {
   type EventClass,
   type EventClassRole,
@@ -357,9 +358,10 @@ function makeDecorator(
   return (target: unknown, context: unknown, descriptor?: unknown) => {
     if (isStandardContext(context)) {
       if (context.kind !== "method" || context.static) {
-        throw new TypeError(
-          `${kind} decorates instance methods only; \`${String(context.name)}\` is not one.`,
-        );
+        throw new WorkflowRuntimeError("notAMethod", {
+          decorator: kind,
+          member: String(context.name),
+        });
       }
       recordStandard(
         context.metadata,
@@ -369,9 +371,7 @@ function makeDecorator(
     }
     const fn = (descriptor as PropertyDescriptor | undefined)?.value;
     if (typeof fn !== "function" || typeof target !== "object" || target === null) {
-      throw new TypeError(
-        `${kind} decorates instance methods only; \`${String(context)}\` is not one.`,
-      );
+      throw new WorkflowRuntimeError("notAMethod", { decorator: kind, member: String(context) });
     }
     recordLegacy((target as { constructor: object }).constructor, build(String(context), fn));
   };

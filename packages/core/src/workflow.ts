@@ -371,36 +371,40 @@ export class Workflow<TStart = Record<string, any>, TResult = any, TState = any>
   run(input?: TStart | StartEvent, options: RunOptions = {}): WorkflowHandler<TResult> {
     for (const key of Object.keys(options)) {
       if (!RUN_OPTION_NAMES.has(key)) {
-        throw new WorkflowRuntimeError(
-          `Unknown run option \`${key}\`. Valid options are: ctx, runId, signal.`,
-        );
+        throw new WorkflowRuntimeError("unknownOption", {
+          method: "run()",
+          option: key,
+          valid: [...RUN_OPTION_NAMES],
+        });
       }
     }
     const spec = this.#compile(this.#validateOnRun);
     checkRunId(options.runId);
     const signal = options.signal;
     if (signal !== undefined && !isAbortSignal(signal)) {
-      throw new WorkflowRuntimeError(
-        `\`signal\` must be an AbortSignal (e.g. \`new AbortController().signal\`); got ${describeValue(signal)}.`,
-      );
+      throw new WorkflowRuntimeError("invalidOption", {
+        method: "run()",
+        option: "signal",
+        expected: "an AbortSignal (e.g. `new AbortController().signal`)",
+        received: describeValue(signal),
+      });
     }
     const ctx = options.ctx ?? new Context(this);
     if (!(ctx instanceof Context)) {
-      throw new WorkflowRuntimeError(
-        "`ctx` must be a Context (made with `new Context(wf)` or `Context.fromJSON`).",
-      );
+      throw new WorkflowRuntimeError("invalidOption", {
+        method: "run()",
+        option: "ctx",
+        expected: "a Context (made with `new Context(wf)` or `Context.fromJSON`)",
+        received: describeValue(ctx),
+      });
     }
     this.#checkOwner(ctx);
     if (ctx.isRunning) {
-      throw new WorkflowRuntimeError(
-        "Cannot start a new run while context is already running. Wait for completion or use a new Context.",
-      );
+      throw new WorkflowRuntimeError("contextRunning", {});
     }
     const restored = restoredRun(ctx);
     if (restored && input !== undefined) {
-      throw new WorkflowRuntimeError(
-        "This context resumes a run from a snapshot, so it takes no input: call `wf.run(undefined, { ctx })`.",
-      );
+      throw new WorkflowRuntimeError("inputOnResume", {});
     }
     const startEvent = restored ? null : this.#startEvent(input, spec);
     const runId = options.runId ?? restored?.runId ?? createRunId();
@@ -420,18 +424,20 @@ export class Workflow<TStart = Record<string, any>, TResult = any, TState = any>
       theirs.name === this.workflowName &&
       Object.keys(theirs.config.steps).join("\n") === this.stepNames.join("\n");
     if (sameShape) return;
-    throw new WorkflowRuntimeError(
-      `This context was made for workflow \`${(owner as { workflowName?: string }).workflowName}\`, not \`${this.workflowName}\`: its steps and store belong to that workflow. Run it with the workflow it was made for, or make one with \`new Context(thisWorkflow)\` / \`Context.fromJSON(thisWorkflow, snapshot)\`.`,
-    );
+    throw new WorkflowRuntimeError("contextMismatch", {
+      workflow: this.workflowName,
+      contextWorkflow: String((owner as { workflowName?: string }).workflowName),
+    });
   }
 
   #startEvent(input: unknown, spec: WorkflowSpec): Event {
     const startClass = spec.startEventClass;
     if (input instanceof Event) {
       if (input.constructor !== startClass) {
-        throw new WorkflowRuntimeError(
-          `The start event must be an instance of \`${startClass.eventType}\` (the class this workflow's steps accept); got \`${(input.constructor as EventClass).eventType}\`.`,
-        );
+        throw new WorkflowRuntimeError("wrongStartEvent", {
+          eventType: (input.constructor as EventClass).eventType,
+          expected: startClass.eventType,
+        });
       }
       return input;
     }
@@ -440,9 +446,10 @@ export class Workflow<TStart = Record<string, any>, TResult = any, TState = any>
       input !== null &&
       (typeof input !== "object" || Array.isArray(input))
     ) {
-      throw new WorkflowRuntimeError(
-        `\`run()\` takes the start event's fields as an object, or a \`${startClass.eventType}\` instance; got ${Array.isArray(input) ? "an array" : typeof input}.`,
-      );
+      throw new WorkflowRuntimeError("invalidInput", {
+        expected: startClass.eventType,
+        received: Array.isArray(input) ? "an array" : typeof input,
+      });
     }
     return new (startClass as unknown as new (fields?: object) => Event)((input ?? {}) as object);
   }
@@ -520,9 +527,12 @@ function guardedLogger(
 function checkRunId(runId: unknown): void {
   if (runId === undefined) return;
   if (typeof runId !== "string" || runId.length === 0 || runId.length > 256) {
-    throw new WorkflowRuntimeError(
-      `\`runId\` must be a non-empty string of at most 256 characters; got ${describeValue(runId)}.`,
-    );
+    throw new WorkflowRuntimeError("invalidOption", {
+      method: "run()",
+      option: "runId",
+      expected: "a non-empty string of at most 256 characters",
+      received: describeValue(runId),
+    });
   }
 }
 
@@ -550,7 +560,11 @@ export function getWorkflowGraph(
   }
   const table = workflowSteps(workflow);
   if (!table)
-    throw new WorkflowRuntimeError("`getWorkflowGraph()` takes a Workflow class or instance.");
+    throw new WorkflowRuntimeError("notAWorkflow", {
+      method: "getWorkflowGraph()",
+      expected: "a Workflow class or instance",
+      received: describeValue(workflow),
+    });
   return buildGraph(workflow.workflowName, table);
 }
 

@@ -395,7 +395,11 @@ describe("smaller misuses", () => {
     const wf = new FlowA();
     assert.throws(
       () => wf.run({}, { runId: "same-id", signal: {} as AbortSignal }),
-      /`signal` must be an AbortSignal/,
+      (error) =>
+        error instanceof WorkflowRuntimeError &&
+        error.code === "invalidOption" &&
+        error.option === "signal" &&
+        /`signal` of `run\(\)` must be an AbortSignal/.test(error.message),
     );
     assert.equal(await wf.run({}, { runId: "same-id" }), "a");
   });
@@ -404,7 +408,11 @@ describe("smaller misuses", () => {
     it(`runId ${JSON.stringify(runId)} is refused`, () => {
       assert.throws(
         () => new FlowA().run({}, { runId: runId as string }),
-        /`runId` must be a non-empty string/,
+        (error) =>
+          error instanceof WorkflowRuntimeError &&
+          error.code === "invalidOption" &&
+          error.option === "runId" &&
+          /`runId` of `run\(\)` must be a non-empty string/.test(error.message),
       );
     });
   }

@@ -21,6 +21,7 @@ import {
   stopAny,
   stopBeforeDelay,
   stopNever,
+  WorkflowRuntimeError,
   waitChain,
   waitCombine,
   waitExponential,
@@ -34,6 +35,16 @@ import {
 } from "@stepwise/core";
 
 const boom = new Error("boom");
+
+/** Matches a `WorkflowRuntimeError` with `code` and the given fields. */
+function misuse(code: string, fields: Record<string, unknown> = {}) {
+  return (e: unknown) =>
+    e instanceof WorkflowRuntimeError &&
+    e.code === code &&
+    Object.entries(fields).every(
+      ([key, value]) => (e as unknown as Record<string, unknown>)[key] === value,
+    );
+}
 
 /** The state a wait or stop sees after `attempts` failures. */
 function state(attempts: number, extra: Partial<RetryState> = {}): RetryState {
@@ -116,22 +127,23 @@ describe("retryPolicy", () => {
     assert.throws(
       () => retryPolicy({ maxAttempts: 3 } as never),
       (e: unknown) =>
-        e instanceof TypeError &&
-        /no option `maxAttempts`/.test(e.message) &&
-        /stopAfterAttempt/.test(e.message),
+        misuse("unknownOption", { method: "retryPolicy(options)", option: "maxAttempts" })(e) &&
+        /stopAfterAttempt/.test((e as Error).message),
     );
   });
 
   it("rejects a wait that is a number rather than a wait", () => {
     assert.throws(
       () => retryPolicy({ wait: 5 as never }),
-      /`retryPolicy\(\{ wait \}\)`.*waitFixed\(5\).*got 5/,
+      (e: unknown) =>
+        misuse("invalidRetryOption", { option: "wait", received: "5" })(e) &&
+        /`wait` to be a function such as waitFixed\(5\); got 5/.test((e as Error).message),
     );
   });
 
-  it("throws a RangeError when a custom wait returns a negative delay", () => {
+  it("throws invalidWait when a custom wait returns a negative delay", () => {
     const policy = retryPolicy({ wait: () => -1 });
-    assert.throws(() => policy.next(0, 1, boom), RangeError);
+    assert.throws(() => policy.next(0, 1, boom), misuse("invalidWait", { received: "-1" }));
   });
 
   it("describes the default policy", () => {
@@ -164,8 +176,8 @@ describe("waitFixed and waitNone", () => {
     assert.throws(
       () => waitFixed(-1),
       (e: unknown) =>
-        e instanceof RangeError &&
-        e.message ===
+        misuse("invalidRetryOption", { method: "waitFixed(seconds)", option: "seconds" })(e) &&
+        (e as Error).message ===
           "`waitFixed(seconds)` needs `seconds` to be a finite number >= 0 (seconds); got -1",
     );
   });
@@ -253,7 +265,10 @@ describe("random waits", () => {
   });
 
   it("waitRandom rejects min greater than max", () => {
-    assert.throws(() => waitRandom({ min: 2, max: 1 }), RangeError);
+    assert.throws(
+      () => waitRandom({ min: 2, max: 1 }),
+      misuse("invalidRetryOption", { received: "min 2 and max 1" }),
+    );
   });
 
   it("waitExponentialJitter adds at most jitter seconds to the exponential delay", () => {
@@ -320,9 +335,10 @@ describe("stops", () => {
     assert.throws(
       () => stopAfterAttempt(0),
       (e: unknown) =>
-        e instanceof RangeError &&
-        e.message.startsWith("`stopAfterAttempt(n)` needs an integer n >= 1") &&
-        e.message.endsWith("got 0"),
+        misuse("invalidRetryOption", { method: "stopAfterAttempt(n)", option: "n", received: "0" })(
+          e,
+        ) &&
+        (e as Error).message.startsWith("`stopAfterAttempt(n)` needs `n` to be an integer >= 1"),
     );
   });
 
@@ -376,7 +392,10 @@ describe("retry predicates", () => {
   });
 
   it("retryIfErrorType rejects an argument that is not a class", () => {
-    assert.throws(() => retryIfErrorType("TypeError" as never), /argument 1 is "TypeError"/);
+    assert.throws(
+      () => retryIfErrorType("TypeError" as never),
+      misuse("invalidRetryOption", { argument: 1, received: '"TypeError"' }),
+    );
   });
 
   it("retryIfNotErrorType retries everything but the classes", () => {
@@ -419,18 +438,19 @@ describe("retry predicates", () => {
     assert.deepEqual([retry(error), retry(error)], [true, true]);
   });
 
-  it("retryIfErrorMessage throws a TypeError when given both message and match", () => {
+  it("retryIfErrorMessage refuses both message and match", () => {
     assert.throws(
       () => retryIfErrorMessage({ message: "a", match: "b" } as never),
       (e: unknown) =>
-        e instanceof TypeError && /exactly one of `message`.*or `match`.*got both/.test(e.message),
+        misuse("invalidRetryOption", { received: "both" })(e) &&
+        /exactly one of `message`.*or `match`.*got both/.test((e as Error).message),
     );
   });
 
-  it("retryIfErrorMessage throws a TypeError when given neither", () => {
+  it("retryIfErrorMessage refuses neither message nor match", () => {
     assert.throws(
       () => retryIfErrorMessage({} as never),
-      (e: unknown) => e instanceof TypeError && /got neither/.test(e.message),
+      misuse("invalidRetryOption", { received: "neither" }),
     );
   });
 
@@ -475,7 +495,7 @@ describe("retry predicates", () => {
   });
 
   it("retryAll throws when given no predicates", () => {
-    assert.throws(() => retryAll(), TypeError);
+    assert.throws(() => retryAll(), misuse("invalidRetryOption", { received: "none" }));
   });
 
   it("retryAlways and retryNever answer the same for every error", () => {

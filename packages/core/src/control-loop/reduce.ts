@@ -3,6 +3,8 @@
  * the commands to perform. It never awaits, reads a clock, starts a timer or calls user code;
  * time comes in as `now` (ms). See ARCHITECTURE.md beside this file.
  */
+import { WorkflowRuntimeError } from "../errors.js";
+import { safeText } from "../internal/describe.js";
 import { adjust, fanOut, gather, join, stuckCollections } from "./collections.js";
 import type { Command } from "./commands.js";
 import { enqueue, fill, newItem, returnTaken } from "./queues.js";
@@ -130,7 +132,7 @@ export function reduceInto(state: RunState, tick: Tick, now: number, commands: C
 }
 
 function assertNever(value: never): never {
-  throw new Error(`Unknown tick: ${JSON.stringify(value)}`);
+  throw new WorkflowRuntimeError("unknownTick", { received: safeText(value) });
 }
 
 function isQuiet(state: RunState): boolean {

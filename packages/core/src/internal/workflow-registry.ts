@@ -5,6 +5,7 @@
 import { WorkflowRuntimeError } from "../errors.js";
 import type { WorkflowSpec } from "../runtime/spec.js";
 import type { StepDeclaration } from "../step-registry.js";
+import { describeValue } from "./describe.js";
 
 const specs = new WeakMap<object, () => WorkflowSpec>();
 const tables = new WeakMap<object, () => readonly StepDeclaration[]>();
@@ -30,7 +31,12 @@ export function isWorkflow(value: unknown): boolean {
  */
 export function workflowSpec(workflow: object): WorkflowSpec {
   const spec = specs.get(workflow);
-  if (!spec) throw new WorkflowRuntimeError("Expected a Workflow instance.");
+  if (!spec) {
+    throw new WorkflowRuntimeError("notAWorkflow", {
+      method: "workflowSpec()",
+      received: describeValue(workflow),
+    });
+  }
   return spec();
 }
 

@@ -4,10 +4,7 @@
  * `Invalid element at key "n": expected a Zod schema`, which does not say that the version is
  * the problem.
  */
-import { EventValidationError, type ValidationProblem } from "../errors.js";
-
-const INSTALL_ZOD_4 =
-  'stepwise needs zod 4: run `npm install zod@^4` and import `z` from "zod" in your own code too';
+import { EventValidationError, INSTALL_ZOD_4, type ValidationProblem } from "../errors.js";
 
 /**
  * Whether `value` is a zod 3 schema. zod 3 keeps a schema's internals under `_def`; zod 4 keeps
@@ -25,14 +22,13 @@ export function isZod3Schema(value: unknown): boolean {
 export function assertZod4Shape(definer: string, shape: Readonly<Record<string, unknown>>): void {
   const fields = Object.keys(shape).filter((key) => isZod3Schema(shape[key]));
   if (fields.length === 0) return;
-  const named = fields.map((key) => `\`${key}\``).join(", ");
-  const what =
-    fields.length === 1 ? `Field ${named} is a zod 3 schema` : `Fields ${named} are zod 3 schemas`;
-  throw new EventValidationError(
-    definer,
-    fields.map((key) => ({ path: [key], message: "is a zod 3 schema; stepwise needs zod 4" })),
-    `${what} in \`${definer}.define(...)\`; ${INSTALL_ZOD_4}.`,
-  );
+  throw new EventValidationError("zod3", {
+    eventType: definer,
+    issues: fields.map((key) => ({
+      path: [key],
+      message: "is a zod 3 schema; stepwise needs zod 4",
+    })),
+  });
 }
 
 /** The problem to report when a workflow's `state` schema (option or `static state`) is zod 3. */

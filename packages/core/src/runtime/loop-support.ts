@@ -100,17 +100,23 @@ export function retryDelay(seconds: unknown, step: string, error: Error): number
     ? "a promise (retry policies are synchronous)"
     : describeValue(seconds);
   return new WorkflowRuntimeError(
-    `The retry policy of step \`${step}\` returned ${got}; \`next()\` must return the seconds to wait (a finite number >= 0), or null to stop retrying. The step's own error was: ${errorText(error).message}`,
+    "badRetryDelay",
+    { step, received: got, stepError: errorText(error).message },
     { cause: error },
   );
 }
 
 /** The error an `ErrorInfo` stands for: the original value when there is one. */
-export function errorValue(info: { name: string; message: string; value?: unknown }): Error {
+export function errorValue(
+  info: { name: string; message: string; value?: unknown },
+  step?: string,
+): Error {
   if (info.value instanceof Error) return info.value;
   // The loop's own failures (a fan-out that can never complete) arrive as data.
   if (info.value === undefined && info.name === "WorkflowRuntimeError")
-    return new WorkflowRuntimeError(info.message);
+    return new WorkflowRuntimeError("collectionStuck", step ? { step } : {}, {
+      message: info.message,
+    });
   const error = new Error(info.message);
   error.name = info.name;
   return error;

@@ -121,9 +121,7 @@ export class RunLog {
   subscribe(options: SubscribeOptions = {}): AsyncIterable<LoggedEvent> {
     const after = Math.max(-1, Math.trunc(options.after ?? -1));
     if (after + 1 < this.#first) {
-      throw new WorkflowRuntimeError(
-        `Events of this run before sequence ${this.#first} were not kept (its stream reader left and nothing else subscribed). Subscribe from ${this.#first - 1} or later.`,
-      );
+      throw new WorkflowRuntimeError("eventsNotKept", { after, first: this.#first });
     }
     return this.#follow(after + 1, options.includeInternal === true);
   }

@@ -25,6 +25,7 @@ import {
   Workflow,
   WorkflowCancelledError,
   WorkflowFailedEvent,
+  WorkflowRuntimeError,
   waitFixed,
 } from "@stepwise/core";
 import { z } from "zod";
@@ -146,6 +147,37 @@ export function runtimeSuite(
         },
       );
       const handler = wf.run();
+      await handler.cancel();
+      await assert.rejects(
+        handler,
+        (error) => error instanceof WorkflowCancelledError && error.code === "cancelled",
+      );
+    });
+
+    it("refuses an event for a step that is not there, or does not accept it, by code", async () => {
+      const wf = new Workflow({ runtime: makeRuntime(), name: "Targets" }).addStep(
+        "hang",
+        { accepts: StartEvent, emits: StopEvent },
+        async (_ev, ctx) => {
+          await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
+          return new StopEvent();
+        },
+      );
+      const handler = wf.run();
+      assert.throws(
+        () => handler.sendEvent(new Hop({ n: 1 }), { step: "nope" }),
+        (error) =>
+          error instanceof WorkflowRuntimeError &&
+          error.code === "unknownStep" &&
+          error.step === "nope",
+      );
+      assert.throws(
+        () => handler.sendEvent(new Hop({ n: 1 }), { step: "hang" }),
+        (error) =>
+          error instanceof WorkflowRuntimeError &&
+          error.code === "stepDoesNotAccept" &&
+          error.eventType === "Hop",
+      );
       await handler.cancel();
       await assert.rejects(handler, WorkflowCancelledError);
     });
