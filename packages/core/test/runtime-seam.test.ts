@@ -6,10 +6,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
-  type Context,
+  Context,
   Event,
   HumanResponseEvent,
   InputRequiredEvent,
+  nonRetryable,
   RunAdmissionError,
   type RunObserver,
   StartEvent,
@@ -346,7 +347,7 @@ describe("observers", () => {
       stepStarted: (inv) => seen.push(`step+ ${inv.info.name}#${inv.item.attempts}`),
       stepEnded: (inv, outcome) => seen.push(`step- ${inv.info.name} ${outcome.kind}`),
       waitStarted: (inv, waiter) => seen.push(`wait ${inv.info.name} ${waiter.eventType}`),
-      waitEnded: (step, _id, timedOut) => seen.push(`waited ${step} ${timedOut}`),
+      waitEnded: (_run, step, _id, timedOut) => seen.push(`waited ${step} ${timedOut}`),
       runEnded: (_run, end) => seen.push(`end ${end.status}`),
     };
     const wf = hitlFlow(new LocalRuntime({ observers: [observer] }));
@@ -366,6 +367,24 @@ describe("observers", () => {
       "step- ask event",
       "end completed",
     ]);
+  });
+
+  it("are told of a run synchronously inside run(), before it starts", async () => {
+    const seen: string[] = [];
+    const observer: RunObserver = {
+      runCreated: (run, resumed) => seen.push(`created ${run.runId} ${resumed}`),
+      runStarted: (run, resumed) => seen.push(`started ${run.runId} ${resumed}`),
+    };
+    const wf = new Workflow({ observers: [observer] });
+    wf.addStep(
+      "only",
+      { accepts: StartEvent, emits: StopEvent },
+      () => new StopEvent({ result: 1 }),
+    );
+    const handler = wf.run(undefined, { runId: "r1" });
+    assert.deepEqual(seen, ["created r1 false"]);
+    assert.equal(await handler, 1);
+    assert.deepEqual(seen, ["created r1 false", "started r1 false"]);
   });
 
   it("may wrap each step invocation", async () => {
@@ -466,5 +485,129 @@ describe("ctx.store.edit", () => {
       }
     }).run();
     assert.match(String(result), /`store.set\(\)` was called inside `store.edit\(\)`/);
+  });
+});
+
+describe("recovery details", () => {
+  it("publishes a re-run step's stream writes once: what the journal has is not written again", async () => {
+    const disk = new Map();
+    const first = new MemoryJournalRuntime(disk);
+    const make = (runtime: LocalRuntime, hang: boolean) =>
+      new Workflow({ runtime, timeout: null, name: "Writer" }).addStep(
+        "talk",
+        { accepts: StartEvent, emits: StopEvent },
+        async (_e: StartEvent, ctx: Context) => {
+          ctx.writeEventToStream(new Note({ text: "once" }));
+          if (hang) await new Promise(() => {});
+          return new StopEvent({ result: "done" });
+        },
+      );
+    make(first, true).run({}, { runId: "w1" });
+    await sleep(10);
+    const second = new MemoryJournalRuntime(disk);
+    const [handler] = await second.recover([make(second, false)]);
+    assert.ok(handler);
+    assert.equal(await handler, "done");
+    const notes: string[] = [];
+    for await (const { event } of handler.subscribe())
+      if (event instanceof Note) notes.push(event.text);
+    assert.deepEqual(notes, ["once"]);
+  });
+
+  it("recovers a run that was resumed from a snapshot, from that snapshot plus its journal", async () => {
+    const plain = hitlFlow(new LocalRuntime());
+    const started = plain.run({ topic: "tea" }, { runId: "s1" });
+    await sleep(10);
+    const snapshot = started.ctx.toJSON();
+    await started.cancel();
+    const disk = new Map();
+    const first = new MemoryJournalRuntime(disk);
+    const wf1 = hitlFlow(first);
+    wf1.run(undefined, { ctx: Context.fromJSON(wf1, snapshot) });
+    await sleep(10);
+    for (const run of disk.values()) (run as { base?: unknown }).base = snapshot;
+    const second = new MemoryJournalRuntimeWithBase(disk);
+    const [handler] = await second.recover([hitlFlow(second)]);
+    assert.ok(handler);
+    await sleep(5);
+    handler.sendEvent(new Answer({ answer: "yes" }));
+    assert.equal(await handler, "tea: yes");
+  });
+
+  it("journals a store seeded before the run, so a recovered run has it", async () => {
+    const disk = new Map();
+    const first = new MemoryJournalRuntime(disk);
+    const wf = new Workflow({ runtime: first, timeout: null, name: "Seeded" }).addStep(
+      "wait",
+      { accepts: StartEvent, emits: StopEvent },
+      async (_e: StartEvent, ctx: Context) => {
+        await ctx.waitForEvent(Answer, { timeout: null });
+        return new StopEvent({ result: ctx.store.get("seed") });
+      },
+    );
+    const seeded = new Context(wf);
+    await seeded.store.set("seed", 42);
+    wf.run({}, { ctx: seeded, runId: "seeded" });
+    await sleep(10);
+    const second = new MemoryJournalRuntime(disk);
+    const again = new Workflow({ runtime: second, timeout: null, name: "Seeded" }).addStep(
+      "wait",
+      { accepts: StartEvent, emits: StopEvent },
+      async (_e: StartEvent, ctx: Context) => {
+        await ctx.waitForEvent(Answer, { timeout: null });
+        return new StopEvent({ result: ctx.store.get("seed") });
+      },
+    );
+    const [handler] = await second.recover([again]);
+    assert.ok(handler);
+    await sleep(5);
+    handler.sendEvent(new Answer({ answer: "go" }));
+    assert.equal(await handler, 42);
+  });
+
+  it("does not retry an error marked nonRetryable", async () => {
+    let calls = 0;
+    const wf = new Workflow().addStep(
+      "fail",
+      { accepts: StartEvent, emits: StopEvent, retry: { next: () => 0 } },
+      async (): Promise<StopEvent> => {
+        calls++;
+        throw nonRetryable(new Error("bad input"));
+      },
+    );
+    await assert.rejects(wf.run(), /bad input/);
+    assert.equal(calls, 1);
+  });
+});
+
+/** Like MemoryJournalRuntime, but hands each stored run's `base` snapshot to recovery. */
+class MemoryJournalRuntimeWithBase extends MemoryJournalRuntime {
+  protected override async loadUnfinished(): Promise<readonly StoredRun[]> {
+    return [...this.disk.values()]
+      .filter((run) => !run.ended)
+      .map((run) => ({
+        ...run.info,
+        entries: run.entries,
+        published: run.published,
+        base: (run as { base?: unknown }).base,
+      }));
+  }
+}
+
+describe("a journal that fails", () => {
+  it("fails the run instead of leaving it pending, even when every write throws", async () => {
+    const runtime = new MemoryJournalRuntime(new Map(), () => {
+      throw new Error("disk gone");
+    });
+    const handler = hitlFlow(runtime).run({ topic: "t" });
+    await assert.rejects(handler, /disk gone/);
+    const seen: string[] = [];
+    for await (const { event } of handler.subscribe()) seen.push(event.constructor.name);
+    assert.equal(seen.at(-1), "WorkflowFailedEvent");
+  });
+
+  it("fails the run when an async write rejects", async () => {
+    const runtime = new MemoryJournalRuntime(new Map(), () => Promise.reject(new Error("network")));
+    await assert.rejects(hitlFlow(runtime).run({ topic: "t" }), /network/);
   });
 });

@@ -89,8 +89,6 @@ interface RunSpans {
   readonly context: Context;
   readonly workflowName: string;
   readonly steps: Map<Invocation, StepSpan>;
-  /** Waiters its steps parked on that have not been seen to end, by `waiterKey`. */
-  readonly waiting: Set<string>;
 }
 
 interface StepSpan {
@@ -139,12 +137,7 @@ class TracingObserver implements RunObserver {
     this.#tracer = tracer;
   }
 
-  /**
-   * Called by a core that tells observers about a run synchronously inside `run()`: the context
-   * active there is the run span's parent. Without it, the context is the one `runStarted` sees,
-   * which with an async-hooks context manager is the same one, except for runs that waited for
-   * a `numConcurrentRuns` slot.
-   */
+  /** Called inside `run()`: the context active there is the run span's parent. */
   runCreated(run: RunInfo): void {
     this.#created.set(run.runId, context.active());
   }
@@ -170,7 +163,6 @@ class TracingObserver implements RunObserver {
       context: trace.setSpan(parent, span),
       workflowName: run.workflowName,
       steps: new Map(),
-      waiting: new Set(),
     });
   }
 
@@ -187,10 +179,7 @@ class TracingObserver implements RunObserver {
       [ATTR_STEP_INVOCATION]: invocation.seq,
       [ATTR_STEP_INPUT_EVENT]: item.event.type,
     };
-    if (item.rerun) {
-      attributes[ATTR_STEP_RERUN] = true;
-      if (run.waiting.size > 0) this.#waitsEndedBefore(run, invocation);
-    }
+    if (item.rerun) attributes[ATTR_STEP_RERUN] = true;
     if (item.batch) attributes[ATTR_STEP_INPUT_COUNT] = item.batch.length;
     const span = this.#tracer.startSpan(
       `${SPAN_STEP} ${invocation.stepName}`,
@@ -260,7 +249,6 @@ class TracingObserver implements RunObserver {
     };
     if (waiter.timeoutMs !== null) attributes[ATTR_WAIT_TIMEOUT_MS] = waiter.timeoutMs;
     run.span.addEvent(EVENT_WAIT_STARTED, attributes);
-    run.waiting.add(waiterKey(invocation.stepName, waiter.id));
     const step = run.steps.get(invocation);
     if (!step) return;
     // The invocation is over: the step runs again from the top, in a new span, once the
@@ -271,19 +259,12 @@ class TracingObserver implements RunObserver {
     step.span.end();
   }
 
-  waitEnded(step: string, waiterId: string, timedOut: boolean): void {
-    // The call names no run, and waiter ids repeat across runs of one workflow: only a waiter
-    // that one run alone has pending is told here; the others when their step runs again.
-    const key = waiterKey(step, waiterId);
-    let owner: RunSpans | null = null;
-    for (const run of this.#runs.values()) {
-      if (!run.waiting.has(key)) continue;
-      if (owner) return;
-      owner = run;
-    }
-    if (!owner) return;
-    owner.waiting.delete(key);
-    addWaitEnded(owner.span, step, waiterId, timedOut);
+  waitEnded(run: RunInfo, step: string, waiterId: string, timedOut: boolean): void {
+    this.#runs.get(run.runId)?.span.addEvent(EVENT_WAIT_ENDED, {
+      [ATTR_WAIT_STEP]: step,
+      [ATTR_WAIT_ID]: waiterId,
+      [ATTR_WAIT_TIMED_OUT]: timedOut,
+    });
   }
 
   runEnded(run: RunInfo, end: RunEnd): void {
@@ -328,19 +309,6 @@ class TracingObserver implements RunObserver {
     this.#remember(run.runId, span.spanContext());
   }
 
-  /** A step runs again after a wait: the waits of that step whose end no call has told are over. */
-  #waitsEndedBefore(run: RunSpans, invocation: Invocation): void {
-    const prefix = waiterKey(invocation.stepName, "");
-    for (const key of run.waiting) {
-      if (!key.startsWith(prefix)) continue;
-      const waiterId = key.slice(prefix.length);
-      const status = invocation.waiter(waiterId);
-      if (!status || (!status.resolved && !status.timedOut)) continue;
-      run.waiting.delete(key);
-      addWaitEnded(run.span, invocation.stepName, waiterId, status.timedOut);
-    }
-  }
-
   #remember(runId: string, spanContext: SpanContext): void {
     this.#ended.delete(runId);
     this.#ended.set(runId, spanContext);
@@ -349,18 +317,6 @@ class TracingObserver implements RunObserver {
       this.#ended.delete(oldest);
     }
   }
-}
-
-function waiterKey(step: string, waiterId: string): string {
-  return `${step}\u0000${waiterId}`;
-}
-
-function addWaitEnded(span: Span, step: string, waiterId: string, timedOut: boolean): void {
-  span.addEvent(EVENT_WAIT_ENDED, {
-    [ATTR_WAIT_STEP]: step,
-    [ATTR_WAIT_ID]: waiterId,
-    [ATTR_WAIT_TIMED_OUT]: timedOut,
-  });
 }
 
 function runEndText(end: RunEnd): string {

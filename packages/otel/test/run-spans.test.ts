@@ -207,9 +207,7 @@ describe("run and step spans", () => {
     }
   });
 
-  it("makes a run that waited for a numConcurrentRuns slot a child of the span active where run() was called", {
-    todo: "needs core to call `runCreated` synchronously inside run() (see the package README)",
-  }, async () => {
+  it("makes a run that waited for a numConcurrentRuns slot a child of the span active where run() was called", async () => {
     const t = tracing();
     const wf = new Workflow({ name: "One", numConcurrentRuns: 1, observers: [t.observer] });
     wf.addStep("only", { accepts: StartEvent, emits: StopEvent }, async () => {

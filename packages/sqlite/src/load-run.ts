@@ -41,15 +41,8 @@ export function stepNames(spec: WorkflowSpec): string[] {
 export function readRun(db: Database.Database, row: RunRow, spec: WorkflowSpec): StoredRun {
   const runId = row.run_id;
   checkSteps(row, spec);
-  if (row.base !== null) {
-    // Rebuilding from a snapshot plus ticks needs the base state in `rebuildRun`; until it
-    // takes one, such a run is refused rather than rebuilt from the wrong start.
-    throw new JournalError(
-      "inconsistent",
-      `Run \`${runId}\` was resumed from a snapshot, and this version of stepwise cannot yet rebuild such a run from its journal. Abandon it (\`runtime.abandonRun("${runId}")\`) and resume it from a snapshot again.`,
-      { runId },
-    );
-  }
+  // A run resumed from a snapshot is rebuilt from that snapshot plus its ticks.
+  const base = row.base === null ? undefined : parseJson(row.base, runId, "its base snapshot");
   const errors = errorRegistry(spec);
   const entries: JournalEntry[] = [];
   const ticks = db
@@ -90,7 +83,9 @@ export function readRun(db: Database.Database, row: RunRow, spec: WorkflowSpec):
       `its row counts ${row.events} published events, the file holds ${events.length}`,
     );
   }
-  return { runId, workflowName: row.workflow, entries, published };
+  return base === undefined
+    ? { runId, workflowName: row.workflow, entries, published }
+    : { runId, workflowName: row.workflow, entries, published, base };
 }
 
 function checkSteps(row: RunRow, spec: WorkflowSpec): void {

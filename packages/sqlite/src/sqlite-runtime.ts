@@ -105,7 +105,6 @@ export class SqliteRuntime extends LocalRuntime {
   >;
   /** Runs `recover()` read, waiting for their runner to open their journal again. */
   readonly #recovered = new Map<string, OpenRun>();
-  #workflows: ReadonlyMap<string, Workflow> | null = null;
   #closed = false;
 
   constructor(options: SqliteRuntimeOptions) {
@@ -230,18 +229,16 @@ export class SqliteRuntime extends LocalRuntime {
    */
   override async recover(workflows: readonly Workflow[]): Promise<readonly WorkflowHandler[]> {
     this.#checkOpen();
-    this.#workflows = new Map(workflows.map((wf) => [wf.workflowName, wf]));
     try {
       return await super.recover(workflows);
     } finally {
-      this.#workflows = null;
       this.#recovered.clear();
     }
   }
 
-  protected override async loadUnfinished(): Promise<readonly StoredRun[]> {
-    const workflows = this.#workflows;
-    if (!workflows) return [];
+  protected override async loadUnfinished(
+    workflows: ReadonlyMap<string, Workflow>,
+  ): Promise<readonly StoredRun[]> {
     let rows: RunRow[];
     try {
       rows = this.#db

@@ -122,8 +122,12 @@ export type Tick =
   | { readonly type: "fault"; readonly step: string; readonly error: ErrorInfo }
   /** The engine itself failed: the run fails. */
   | { readonly type: "crash"; readonly error: ErrorInfo }
-  /** A step put an event on the stream (`ctx.writeEventToStream`); `event` is the event itself. */
-  | { readonly type: "write"; readonly event: unknown }
+  /**
+   * A step put an event on the stream (`ctx.writeEventToStream`); `event` is the event itself.
+   * `key` names the write within its step's attempt (step, input event, attempt, n-th write), so
+   * a step that runs again after a crash does not publish what the journal already has.
+   */
+  | { readonly type: "write"; readonly event: unknown; readonly key?: string }
   /** The run's store after a write (`ctx.store.set`, `edit`, ...); the loop itself ignores it. */
   | { readonly type: "store"; readonly data: unknown }
   /** Deferred check after the run went quiet; publishes `WorkflowIdleEvent` if still quiet. */

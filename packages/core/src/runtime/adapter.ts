@@ -83,6 +83,8 @@ export interface StartRunRequest {
   readonly signal?: AbortSignal;
   /** For a rebuilt run: what it had already published (its log continues after them). */
   readonly published?: readonly PublishedEntry[];
+  /** For a rebuilt run: the keys of the stream writes its journal holds. */
+  readonly replayedWrites?: ReadonlySet<string>;
 }
 
 /**

@@ -66,6 +66,8 @@ export class Invocation implements StepChannel {
   done = false;
   /** Set when it parked in `waitForEvent`: its body must never settle after that. */
   parked = false;
+  /** How many events it has written to the stream. */
+  writes = 0;
 
   constructor(
     readonly host: ChannelHost,

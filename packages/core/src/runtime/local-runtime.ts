@@ -3,10 +3,11 @@
  * `numConcurrentRuns`), the table of runs in progress, signals, and recovery from a journal.
  * The in-memory runtime is this with no journal; `@stepwise/sqlite` adds one.
  */
-import { attachRun, createStepContext, restoredContext } from "../context.js";
+import { attachRun, Context, createStepContext, restoredContext, restoredRun } from "../context.js";
 import { RunAdmissionError } from "../errors.js";
 import { WorkflowHandler } from "../handler.js";
 import { workflowSpec } from "../internal/workflow-registry.js";
+import { JournalError } from "../journal-error.js";
 import type { Workflow } from "../workflow.js";
 import type {
   JournalEntry,
@@ -19,7 +20,7 @@ import type {
 } from "./adapter.js";
 import { type Clock, systemClock } from "./clock.js";
 import type { RunObserver } from "./observer.js";
-import { rebuildRun } from "./rebuild.js";
+import { type RebuildBase, rebuildRun } from "./rebuild.js";
 import { Runner } from "./runner.js";
 
 /** Options of a {@link LocalRuntime}. */
@@ -34,6 +35,11 @@ export interface LocalRuntimeOptions {
 export interface StoredRun extends RunInfo {
   readonly entries: readonly JournalEntry[];
   readonly published: readonly PublishedEntry[];
+  /**
+   * For a run resumed from a snapshot: that snapshot (`ctx.toJSON()` as the run started), which
+   * its journal continues from. Absent for a run journaled from its start.
+   */
+  readonly base?: unknown;
 }
 
 interface Slots {
@@ -64,8 +70,10 @@ export class LocalRuntime implements Runtime {
     return false;
   }
 
-  /** The unfinished runs this runtime owns, as their journals stored them. */
-  protected async loadUnfinished(): Promise<readonly StoredRun[]> {
+  /** The unfinished runs this runtime owns of the given workflows (by name), as their journals stored them. */
+  protected async loadUnfinished(
+    _workflows: ReadonlyMap<string, Workflow>,
+  ): Promise<readonly StoredRun[]> {
     return [];
   }
 
@@ -88,12 +96,16 @@ export class LocalRuntime implements Runtime {
       startEvent: request.startEvent,
       state: request.state,
       published: request.published ?? [],
+      replayedWrites: request.replayedWrites,
       stepContext: (r, invocation) => createStepContext(request.ctx, r, invocation),
     });
     attachRun(request.ctx, runner);
     if (journal) {
-      // Store writes are journaled as ticks (the store as it is after each), in order.
+      // Store writes are journaled as ticks (the store as it is after each), in order; a store
+      // seeded before the run is journaled first.
       const store = request.ctx.store;
+      const seeded = store.snapshotData();
+      if (request.startEvent && Object.keys(seeded).length > 0) runner.storeWritten(seeded);
       store.onWrite((data) => runner.storeWritten(data));
       runner.onEnd(() => store.onWrite(null));
     }
@@ -120,10 +132,10 @@ export class LocalRuntime implements Runtime {
   async recover(workflows: readonly Workflow[]): Promise<readonly WorkflowHandler[]> {
     const byName = new Map(workflows.map((wf) => [wf.workflowName, wf]));
     const handlers: WorkflowHandler[] = [];
-    for (const stored of await this.loadUnfinished()) {
+    for (const stored of await this.loadUnfinished(byName)) {
       const workflow = byName.get(stored.workflowName);
       if (!workflow || this.#runs.has(stored.runId)) continue;
-      const rebuilt = rebuildRun(workflowSpec(workflow), stored.entries, stored.runId);
+      const rebuilt = rebuildRun(workflowSpec(workflow), stored.entries, baseOf(workflow, stored));
       const ctx = restoredContext(workflow, rebuilt.store, rebuilt.state, stored.runId);
       handlers.push(
         this.startRun({
@@ -133,6 +145,7 @@ export class LocalRuntime implements Runtime {
           state: rebuilt.state,
           ctx,
           published: stored.published,
+          replayedWrites: rebuilt.writes,
         }),
       );
     }
@@ -163,6 +176,21 @@ export class LocalRuntime implements Runtime {
       begin();
     }
   }
+}
+
+/** The snapshot a stored run was resumed from, read with the workflow's own snapshot reader. */
+function baseOf(workflow: Workflow, stored: StoredRun): RebuildBase | null {
+  if (stored.base === undefined || stored.base === null) return null;
+  const ctx = Context.fromJSON(workflow, stored.base);
+  const restored = restoredRun(ctx);
+  if (!restored) {
+    throw new JournalError(
+      "inconsistent",
+      `Run \`${stored.runId}\` was journaled from a snapshot of a run that had ended; there is nothing to recover. Abandon it.`,
+      { runId: stored.runId },
+    );
+  }
+  return { state: restored.state, store: ctx.store.snapshotData() };
 }
 
 /** The runs one signal cancels: one listener per signal, however many runs share it. */

@@ -19,6 +19,12 @@ export interface RunEnd {
 
 /** Told what happens in a run. Exceptions it throws are reported once and otherwise ignored. */
 export interface RunObserver {
+  /**
+   * A run was made: called synchronously inside `run()` (or `recover()`), before it returns, so
+   * that an observer sees the caller's context (a tracing span). The run starts later, on a
+   * microtask, or once a `numConcurrentRuns` slot frees up.
+   */
+  runCreated?(run: RunInfo, resumed: boolean, at: number): void;
   /** The run started, or resumed from a snapshot or journal. */
   runStarted?(run: RunInfo, resumed: boolean, at: number): void;
   /** A step invocation starts (`invocation.item.attempts` is its retry number). */
@@ -33,11 +39,11 @@ export interface RunObserver {
   /** An invocation parked in `waitForEvent`. */
   waitStarted?(invocation: Invocation, waiter: WaiterSpec, at: number): void;
   /** A waiter resolved (`timedOut` false) or timed out; its step runs again. */
-  waitEnded?(step: string, waiterId: string, timedOut: boolean, at: number): void;
+  waitEnded?(run: RunInfo, step: string, waiterId: string, timedOut: boolean, at: number): void;
   /** A timer of the run fired (run timeout, retry delay, waiter timeout). */
-  timerFired?(id: string, at: number): void;
+  timerFired?(run: RunInfo, id: string, at: number): void;
   /** The run put an event on its log. */
-  eventPublished?(seq: number, event: Event, internal: boolean): void;
+  eventPublished?(run: RunInfo, seq: number, event: Event, internal: boolean, at: number): void;
   /** The run ended, whatever the outcome. */
   runEnded?(run: RunInfo, end: RunEnd, at: number): void;
 }

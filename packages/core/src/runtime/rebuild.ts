@@ -14,6 +14,14 @@ export interface RebuiltRun {
   readonly state: RunState;
   /** The store's data after its last journaled write, or null when none was written. */
   readonly store: Record<string, unknown> | null;
+  /** The keys of the stream writes the journal holds (a step that runs again skips them). */
+  readonly writes: ReadonlySet<string>;
+}
+
+/** Where a rebuild starts: a fresh run, or the snapshot a resumed run started from. */
+export interface RebuildBase {
+  readonly state: RunState;
+  readonly store: Record<string, unknown> | null;
 }
 
 /**
@@ -24,15 +32,17 @@ export interface RebuiltRun {
 export function rebuildRun(
   spec: WorkflowSpec,
   entries: readonly JournalEntry[],
-  _runId?: string,
+  base: RebuildBase | null = null,
 ): RebuiltRun {
-  const state = initialRunState(spec.config);
+  const state = base ? base.state : initialRunState(spec.config);
   const commands: Command[] = [];
-  let store: Record<string, unknown> | null = null;
+  let store: Record<string, unknown> | null = base?.store ?? null;
+  const writes = new Set<string>();
   for (const { tick, at } of entries) {
     if (tick.type === "store") store = tick.data as Record<string, unknown>;
+    else if (tick.type === "write" && tick.key !== undefined) writes.add(tick.key);
     reduceInto(state, tick, at, commands);
     commands.length = 0;
   }
-  return { state, store };
+  return { state, store, writes };
 }

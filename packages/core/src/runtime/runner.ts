@@ -32,6 +32,7 @@ import {
   WorkflowFailedEvent,
   WorkflowTimedOutEvent,
 } from "../events.js";
+import { isNonRetryable } from "../failure.js";
 import { createDeferred } from "../internal/deferred.js";
 import { describeValue } from "../internal/describe.js";
 import { retrySeed } from "../retry.js";
@@ -85,6 +86,8 @@ export interface RunnerInit {
   readonly state: RunState;
   /** What a rebuilt run had already published: its log continues after them. */
   readonly published?: readonly PublishedEntry[];
+  /** The keys of the stream writes a rebuilt run's journal holds. */
+  readonly replayedWrites?: ReadonlySet<string>;
   readonly stepContext: StepContextFactory;
 }
 
@@ -97,6 +100,16 @@ interface HeldStart {
 }
 
 const NO_EVENT: StepOutcome = { kind: "none" };
+
+/** The observer calls whose first argument is the run. */
+const RUN_CALLS: ReadonlySet<keyof RunObserver> = new Set<keyof RunObserver>([
+  "runCreated",
+  "runStarted",
+  "waitEnded",
+  "timerFired",
+  "eventPublished",
+  "runEnded",
+]);
 
 /** Runs one workflow run. Made by a runtime (`LocalRuntime.startRun`). */
 export class Runner implements ChannelHost {
@@ -143,6 +156,7 @@ export class Runner implements ChannelHost {
   /** Whether the in-process reader (`streamEvents`) has been handed out. */
   #readerTaken = false;
   readonly #failedObservers = new Set<RunObserver>();
+  readonly #replayedWrites: ReadonlySet<string> | null;
 
   /** How each command is performed: one shared table, so a run allocates no handlers. */
   static readonly #handlers: RunnerCommandHandlers = {
@@ -249,6 +263,8 @@ export class Runner implements ChannelHost {
     const observers = [...(init.spec.observers ?? []), ...init.services.observers];
     this.#observers = observers.length > 0 ? observers : null;
     this.#keepEvents = init.services.keepEvents === true;
+    this.#replayedWrites =
+      init.replayedWrites && init.replayedWrites.size > 0 ? init.replayedWrites : null;
     this.#stepContext = init.stepContext;
     this.#state = init.state;
     this.#eventId = init.state.lastEventId;
@@ -263,6 +279,8 @@ export class Runner implements ChannelHost {
     this.#startTick = init.startEvent
       ? { type: "start", event: this.#record(init.startEvent, null), timeoutMs }
       : { type: "resume", timeoutMs };
+    // Inside `run()`, before it returns: observers see the caller's context.
+    if (this.#observers) this.#observe("runCreated", init.startEvent === null);
   }
 
   /** The run's state (owned by the loop: read it, never change it). */
@@ -488,7 +506,11 @@ export class Runner implements ChannelHost {
 
   /** An engine error: the run fails through a tick, so a journal sees it too. */
   #crash(error: unknown): void {
-    if (this.#ended) return;
+    if (this.#ended) {
+      // A journal that fails on the batch that ended the run: the result comes out anyway.
+      this.#letOut();
+      return;
+    }
     const cause = toError(error);
     const wrapped = new WorkflowRuntimeError(
       "engineFailed",
@@ -502,9 +524,19 @@ export class Runner implements ChannelHost {
       );
       if (this.#journal) this.#commit();
     } catch {
-      // The loop itself is broken: end the run without it.
+      // The loop or the journal is broken: end the run without them.
     }
     if (!this.#ended) this.#end("failed", { ok: false, error: wrapped }, null);
+    this.#letOut();
+  }
+
+  /** Lets out whatever a failed journal write held back: subscribers and the result never wait for ever. */
+  #letOut(): void {
+    this.#held = [];
+    this.eventLog.release();
+    const settle = this.#settle;
+    this.#settle = null;
+    settle?.();
   }
 
   // --- timers -------------------------------------------------------------------------------
@@ -612,7 +644,7 @@ export class Runner implements ChannelHost {
   }
 
   /** Puts a step's event on the stream, through the loop so a journal records it in order. */
-  writeToStream(event: unknown, _from: Invocation): void {
+  writeToStream(event: unknown, from: Invocation): void {
     if (event === null || event === undefined) return;
     if (!isEvent(event)) {
       throw new WorkflowRuntimeError("notAnEvent", {
@@ -625,7 +657,10 @@ export class Runner implements ChannelHost {
       this.#append(event);
       return;
     }
-    this.dispatch({ type: "write", event });
+    const key = `${from.info.name}:${from.item.event.id}:${from.item.attempts}:${from.writes++}`;
+    // A step that runs again after a crash writes again what its first run wrote: published once.
+    if (this.#replayedWrites?.has(key)) return;
+    this.dispatch({ type: "write", event, key });
   }
 
   /**
@@ -704,7 +739,8 @@ export class Runner implements ChannelHost {
       const fn = observer[method] as ((...a: unknown[]) => void) | undefined;
       if (!fn || this.#failedObservers.has(observer)) continue;
       try {
-        if (method === "runStarted" || method === "runEnded")
+        // Calls about the run name it; calls about an invocation name the invocation.
+        if (RUN_CALLS.has(method))
           fn.call(observer, { runId: this.runId, workflowName: this.spec.name }, ...args, at);
         else fn.call(observer, ...args, at);
       } catch (error) {
@@ -865,7 +901,8 @@ export class Runner implements ChannelHost {
   #failure(invocation: Invocation, error: Error): StepOutcome {
     const policy = invocation.info.retry;
     let retryDelayMs: number | null = null;
-    if (policy) {
+    // An error marked `nonRetryable` goes straight to recovery (or fails the run).
+    if (policy && !isNonRetryable(error)) {
       const attempts = invocation.item.attempts + 1;
       const now = this.#now;
       const elapsedSeconds = (now - (invocation.item.firstAttemptAt ?? now)) / 1000;

@@ -136,7 +136,9 @@ function encodeTickJson(tick: Tick): Record<string, unknown> {
     case "crash":
       return { type: tick.type, error: errorInfo(tick.error) };
     case "write":
-      return { type: tick.type, event: at("event", () => encodeValue(tick.event)) };
+      return tick.key === undefined
+        ? { type: tick.type, event: at("event", () => encodeValue(tick.event)) }
+        : { type: tick.type, event: at("event", () => encodeValue(tick.event)), key: tick.key };
     case "store":
       return { type: tick.type, data: at("data", () => encodeValue(tick.data)) };
     case "idleCheck":
@@ -296,7 +298,7 @@ const tickJson = z.discriminatedUnion("type", [
   z.object({ type: z.literal("cancel") }),
   z.object({ type: z.literal("fault"), step: name, error: errorInfoJson }),
   z.object({ type: z.literal("crash"), error: errorInfoJson }),
-  z.object({ type: z.literal("write"), event: z.unknown() }),
+  z.object({ type: z.literal("write"), event: z.unknown(), key: z.string().optional() }),
   z.object({ type: z.literal("store"), data: z.unknown() }),
   z.object({ type: z.literal("idleCheck") }),
 ]);
@@ -492,8 +494,12 @@ class TickReader {
         return { type: "fault", step: json.step, error: this.#errorInfo(json.error, "error") };
       case "crash":
         return { type: "crash", error: this.#errorInfo(json.error, "error") };
-      case "write":
-        return { type: "write", event: this.#value(json.event, "event", this.#standIn) };
+      case "write": {
+        const event = this.#value(json.event, "event", this.#standIn);
+        return json.key === undefined
+          ? { type: "write", event }
+          : { type: "write", event, key: json.key };
+      }
       case "store":
         return { type: "store", data: this.#value(json.data, "data") };
       case "idleCheck":
