@@ -1,0 +1,299 @@
+/**
+ * The handlers a server started: each run's record in the store, the run itself while it is in
+ * this process (its handler and its feed of events), and how a run's end becomes its record.
+ */
+import {
+  Context,
+  type Event,
+  type EventClass,
+  type Runtime,
+  type Workflow,
+  WorkflowCancelledEvent,
+  WorkflowFailedEvent,
+  type WorkflowHandler,
+  WorkflowTimedOutEvent,
+} from "@stepwise/core";
+import { initialRunState, workflowSpec } from "@stepwise/core/runtime";
+import { envelopeOf, toJsonSafe } from "./envelope.js";
+import type { HandlerQuery, HandlerRecord, HandlerStatus, HandlerStore } from "./handler-store.js";
+import { HttpError } from "./http-error.js";
+import { createId } from "./ids.js";
+import { pumpRun, RunFeed } from "./run-feed.js";
+
+/** A workflow as the server serves it. */
+export interface ServedWorkflow {
+  /** The name it is served under (`workflow_name` on the wire). */
+  readonly name: string;
+  readonly workflow: Workflow;
+  /** The event classes a request may name, by type, in the workflow's order. */
+  readonly registry: ReadonlyMap<string, EventClass>;
+}
+
+/** A run in this process. */
+interface LiveRun {
+  record: HandlerRecord;
+  readonly served: ServedWorkflow;
+  readonly handler: WorkflowHandler;
+  readonly feed: RunFeed;
+  /** Resolves to the final record once the run has ended and it is stored. */
+  readonly settled: Promise<HandlerRecord>;
+}
+
+/** Options of {@link HandlerService}. */
+export interface HandlerServiceOptions {
+  readonly store: HandlerStore;
+  /** Where runs execute; null: each workflow's own runtime. */
+  readonly runtime: Runtime | null;
+  /** Milliseconds since the epoch, for the records' timestamps. */
+  readonly now: () => number;
+  /** Told about a failure nobody awaits (a store write when a run ends). */
+  readonly report: (message: string, error: unknown) => void;
+}
+
+/** What a stream reads: the handler's record and the feed of its run's events. */
+export interface HandlerEvents {
+  readonly record: HandlerRecord;
+  readonly feed: RunFeed | null;
+}
+
+/** Starts runs for handlers, keeps their records, and answers for them. */
+export class HandlerService {
+  readonly #options: HandlerServiceOptions;
+  readonly #live = new Map<string, LiveRun>();
+  /** Handler ids being started, so that two requests cannot start the same one. */
+  readonly #starting = new Set<string>();
+
+  constructor(options: HandlerServiceOptions) {
+    this.#options = options;
+  }
+
+  get store(): HandlerStore {
+    return this.#options.store;
+  }
+
+  /** The time for a record, in milliseconds since the epoch. */
+  now(): number {
+    return this.#options.now();
+  }
+
+  /**
+   * Records a new handler, then starts its run (from `startEvent`, or resuming `ctx`). A handler
+   * id of an ended handler starts a new run under the same id, with the store of the ended run
+   * when it is still in memory.
+   * @throws {@link HttpError} 409 when the handler id names a handler that is running.
+   */
+  async start(
+    served: ServedWorkflow,
+    startEvent: Event | null,
+    handlerId: string = createId(),
+    context?: Context,
+  ): Promise<HandlerRecord> {
+    if (this.#starting.has(handlerId)) throw alreadyRunning(handlerId);
+    this.#starting.add(handlerId);
+    try {
+      const existing = await this.get(handlerId);
+      if (existing?.status === "running") throw alreadyRunning(handlerId);
+      const previous = this.#live.get(handlerId);
+      const ctx = context ?? (previous?.served === served ? previous.handler.ctx : undefined);
+      const now = this.#options.now();
+      const record: HandlerRecord = {
+        handlerId,
+        workflowName: served.name,
+        runId: createId(),
+        status: "running",
+        error: null,
+        result: null,
+        startedAt: now,
+        updatedAt: now,
+        completedAt: null,
+      };
+      // The record comes first, so that a run that ends at once still finds it.
+      await this.store.put(record);
+      let handler: WorkflowHandler;
+      try {
+        handler = this.#startRun(served.workflow, startEvent, record.runId, ctx);
+      } catch (error) {
+        if (existing) await this.store.put(existing);
+        else await this.store.delete(handlerId);
+        throw error;
+      }
+      this.#follow(served, handler, record);
+      return record;
+    } finally {
+      this.#starting.delete(handlerId);
+    }
+  }
+
+  /** Follows a run started elsewhere (recovered by the runtime) under an existing record. */
+  adopt(served: ServedWorkflow, handler: WorkflowHandler, record: HandlerRecord): void {
+    this.#follow(served, handler, record);
+  }
+
+  #startRun(
+    workflow: Workflow,
+    startEvent: Event | null,
+    runId: string,
+    ctx: Context | undefined,
+  ): WorkflowHandler {
+    const runtime = this.#options.runtime;
+    if (runtime === null) {
+      return workflow.run(startEvent ?? undefined, { runId, ...(ctx ? { ctx } : {}) });
+    }
+    // `wf.run()` runs on the workflow's own runtime; a server-wide runtime is handed the run
+    // directly, as `Workflow.run` would hand it (the workflows were validated when served).
+    const spec = workflowSpec(workflow);
+    const start =
+      startEvent ?? new (spec.startEventClass as unknown as new (fields: object) => Event)({});
+    return runtime.startRun({
+      workflow,
+      runId,
+      startEvent: start,
+      state: initialRunState(spec.config),
+      ctx: ctx ?? new Context(workflow),
+    });
+  }
+
+  #follow(served: ServedWorkflow, handler: WorkflowHandler, record: HandlerRecord): void {
+    const feed = new RunFeed();
+    let settle!: (record: HandlerRecord) => void;
+    const settled = new Promise<HandlerRecord>((resolve) => {
+      settle = resolve;
+    });
+    const live: LiveRun = { record, served, handler, feed, settled };
+    this.#live.set(record.handlerId, live);
+    const finish = async (terminal: Event | null) => {
+      const ended = await endedRecord(live.record, handler, terminal, this.#options.now);
+      live.record = ended;
+      try {
+        await this.store.put(ended);
+      } catch (error) {
+        this.#options.report(
+          `could not store the end of handler ${ended.handlerId} (run ${ended.runId})`,
+          error,
+        );
+      }
+      settle(ended);
+    };
+    pumpRun(handler, feed, finish).catch((error: unknown) => {
+      this.#options.report(`the event feed of handler ${record.handlerId} failed`, error);
+    });
+  }
+
+  /** The handler's record: the one in memory while its run is here, else the stored one. */
+  async get(handlerId: string): Promise<HandlerRecord | undefined> {
+    return this.#live.get(handlerId)?.record ?? (await this.store.get(handlerId));
+  }
+
+  async list(query: HandlerQuery): Promise<readonly HandlerRecord[]> {
+    return this.store.list(query);
+  }
+
+  /** Resolves to the handler's final record once its run has ended. */
+  async wait(handlerId: string): Promise<HandlerRecord | undefined> {
+    const live = this.#live.get(handlerId);
+    return live ? live.settled : this.get(handlerId);
+  }
+
+  /**
+   * Cancels a running handler's run (and with `purge`, forgets the handler).
+   * @returns what was done, or null when there is no such handler (or, without `purge`, it has
+   * already ended).
+   */
+  async cancel(handlerId: string, purge: boolean): Promise<"cancelled" | "deleted" | null> {
+    const record = await this.get(handlerId);
+    if (!record || (!purge && record.status !== "running")) return null;
+    if (record.status === "running") {
+      const live = this.#live.get(handlerId);
+      if (live) {
+        await live.handler.cancel();
+        await live.settled;
+      } else {
+        // Its run is not in this process (nothing recovered it): only the record is left.
+        const now = this.#options.now();
+        await this.store.put({ ...record, status: "cancelled", updatedAt: now, completedAt: now });
+      }
+    }
+    if (purge) {
+      this.#live.delete(handlerId);
+      await this.store.delete(handlerId);
+      return "deleted";
+    }
+    return "cancelled";
+  }
+
+  /**
+   * The running handler's workflow and run, for sending it an event.
+   * @throws {@link HttpError} 404 for no such handler, 409 when it has ended.
+   */
+  async running(handlerId: string): Promise<{ served: ServedWorkflow; handler: WorkflowHandler }> {
+    const record = await this.get(handlerId);
+    if (!record) throw new HttpError(404, "Handler not found");
+    if (record.status !== "running") throw new HttpError(409, "Workflow already completed");
+    const live = this.#live.get(handlerId);
+    if (!live) {
+      throw new HttpError(500, `Failed to send event: handler ${handlerId} has no run here`);
+    }
+    return { served: live.served, handler: live.handler };
+  }
+
+  /** The handler's record and its run's events (null when nothing kept them). */
+  async events(handlerId: string): Promise<HandlerEvents | null> {
+    const live = this.#live.get(handlerId);
+    if (live) return { record: live.record, feed: live.feed };
+    const record = await this.store.get(handlerId);
+    if (!record) return null;
+    const stored = (await this.store.events?.(record)) ?? null;
+    return { record, feed: stored ? RunFeed.fromStored(stored) : null };
+  }
+
+  /** How many runs of this process are followed (running or ended, until purged). */
+  get runsInMemory(): number {
+    return this.#live.size;
+  }
+
+  /** How many streams wait on runs of this process. */
+  get waitingStreams(): number {
+    let count = 0;
+    for (const live of this.#live.values()) count += live.feed.listenerCount;
+    return count;
+  }
+}
+
+function alreadyRunning(handlerId: string): HttpError {
+  return new HttpError(409, `Handler '${handlerId}' is already running`);
+}
+
+/** How a run ended, from its terminal event and its result. */
+async function endedRecord(
+  record: HandlerRecord,
+  handler: WorkflowHandler,
+  terminal: Event | null,
+  now: () => number,
+): Promise<HandlerRecord> {
+  let error: string | null = null;
+  let isRejected = false;
+  try {
+    await handler;
+  } catch (reason) {
+    isRejected = true;
+    error = reason instanceof Error ? reason.message : String(reason);
+  }
+  let status: HandlerStatus;
+  if (terminal instanceof WorkflowCancelledEvent) status = "cancelled";
+  else if (
+    isRejected ||
+    terminal instanceof WorkflowFailedEvent ||
+    terminal instanceof WorkflowTimedOutEvent
+  )
+    status = "failed";
+  else status = "completed";
+  const at = now();
+  return {
+    ...record,
+    status,
+    error: status === "cancelled" ? null : error,
+    result: status === "completed" && terminal ? toJsonSafe(envelopeOf(terminal)) : null,
+    updatedAt: at,
+    completedAt: at,
+  };
+}
