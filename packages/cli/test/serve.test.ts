@@ -1,0 +1,132 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { CliError } from "@stepwise/cli";
+import { serveCommand } from "../src/serve-command.js";
+import { fixture } from "./spawn-cli.js";
+
+/** Collects what a command writes. */
+function capture() {
+  const written = { stdout: "", stderr: "" };
+  return {
+    written,
+    output: {
+      stdout: (text: string) => {
+        written.stdout += text;
+      },
+      stderr: (text: string) => {
+        written.stderr += text;
+      },
+    },
+  };
+}
+
+async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, json: (await response.json()) as any };
+}
+
+describe("stepwise serve", () => {
+  it("serves every workflow the module exports, under its export names (sorted), on 127.0.0.1", async () => {
+    const { written, output } = capture();
+    const serving = await serveCommand(fixture("several.ts"), { port: 0 }, output, {});
+    try {
+      assert.match(serving.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+      assert.deepEqual(serving.names, ["LowerWorkflow", "UpperWorkflow"]);
+      assert.equal(written.stdout, `Serving LowerWorkflow, UpperWorkflow on ${serving.url}\n`);
+      const listed = await (await fetch(`${serving.url}/workflows`)).json();
+      assert.deepEqual(listed, { workflows: ["LowerWorkflow", "UpperWorkflow"] });
+      const run = await post(`${serving.url}/workflows/UpperWorkflow/run`, {
+        start_event: { text: "ada" },
+      });
+      assert.equal(run.json.result.value.result, "ADA");
+    } finally {
+      await serving.close();
+    }
+  });
+
+  it("accepts the module's exported events, such as one a step waits for", async () => {
+    const { output } = capture();
+    const serving = await serveCommand(fixture("interview.ts"), { port: 0 }, output, {});
+    try {
+      const started = await post(`${serving.url}/workflows/InterviewFlow/run-nowait`, {});
+      const id = started.json.handler_id;
+      const events = await (await fetch(`${serving.url}/workflows/InterviewFlow/events`)).json();
+      assert.ok(events.events.some((schema: { title: string }) => schema.title === "AnswerEvent"));
+      for (const [topic, response] of [
+        ["name", "Ada"],
+        ["colour", "green"],
+      ]) {
+        // The step asks, then waits: send each answer once its question is out.
+        const stream = await fetch(`${serving.url}/events/${id}?after_sequence=-1&sse=false`);
+        const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
+        const decoder = new TextDecoder();
+        let text = "";
+        while (!text.includes(`"topic":"${topic}"`)) {
+          text += decoder.decode((await reader.read()).value);
+        }
+        await reader.cancel();
+        const sent = await post(`${serving.url}/events/${id}`, {
+          event: { type: "AnswerEvent", value: { topic, response } },
+        });
+        assert.equal(sent.status, 200, JSON.stringify(sent.json));
+      }
+      for (let i = 0; i < 200; i++) {
+        const handler = await (await fetch(`${serving.url}/handlers/${id}`)).json();
+        if (handler.status !== "running") {
+          assert.equal(handler.result.value.result, "Ada likes green");
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      assert.fail("the interview did not end");
+    } finally {
+      await serving.close();
+    }
+  });
+
+  it("requires the token from STEPWISE_SERVER_TOKEN on every route but /health", async () => {
+    const { written, output } = capture();
+    const env = { STEPWISE_SERVER_TOKEN: "t0k" };
+    const serving = await serveCommand(fixture("several.ts"), { port: 0 }, output, env);
+    try {
+      assert.match(written.stdout, /Authorization: Bearer/);
+      assert.equal((await fetch(`${serving.url}/workflows`)).status, 401);
+      const authorized = await fetch(`${serving.url}/workflows`, {
+        headers: { authorization: "Bearer t0k" },
+      });
+      assert.equal(authorized.status, 200);
+      assert.equal((await fetch(`${serving.url}/health`)).status, 200);
+    } finally {
+      await serving.close();
+    }
+  });
+
+  it("says what the module exports when it exports no workflow", async () => {
+    const { output } = capture();
+    await assert.rejects(serveCommand(fixture("none.ts"), { port: 0 }, output, {}), (error) => {
+      assert.ok(error instanceof CliError);
+      assert.match(
+        error.message,
+        /exports no workflow .* to serve; its exports are `answer`, `helper`/,
+      );
+      return true;
+    });
+  });
+
+  it("says the port is in use, and to choose another", async () => {
+    const { output } = capture();
+    const first = await serveCommand(fixture("several.ts"), { port: 0 }, output, {});
+    try {
+      const port = Number(new URL(first.url).port);
+      await assert.rejects(serveCommand(fixture("several.ts"), { port }, output, {}), {
+        message: `port ${port} on 127.0.0.1 is in use; choose another with --port`,
+      });
+    } finally {
+      await first.close();
+    }
+  });
+});
