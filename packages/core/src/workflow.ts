@@ -16,6 +16,12 @@ import {
 } from "./errors.js";
 import { createEventRegistry } from "./event-codec.js";
 import { Event, type EventClass, type StartEvent, type StopEvent } from "./events.js";
+import {
+  createErrorRegistry,
+  type ErrorClass,
+  type ErrorRegistry,
+  errorClassProblems,
+} from "./failure.js";
 import { buildGraph, type WorkflowGraph } from "./graph.js";
 import type { WorkflowHandler } from "./handler.js";
 import { describeValue, safeText } from "./internal/describe.js";
@@ -78,6 +84,11 @@ export interface WorkflowOptions<TState = any> {
   trace?: boolean;
   /** Told what happens in every run of this workflow (e.g. tracing, metrics). */
   observers?: readonly RunObserver[];
+  /**
+   * Error classes of this workflow's steps: a failure read back from a snapshot or journal is
+   * revived as its class (so `instanceof` works). Built-in and stepwise errors need no listing.
+   */
+  errors?: readonly ErrorClass[];
 }
 
 /** Options of `wf.run(input, options)`. */
@@ -102,6 +113,7 @@ const OPTION_NAMES = new Set([
   "logger",
   "trace",
   "observers",
+  "errors",
 ]);
 const RUN_OPTION_NAMES = new Set(["ctx", "runId", "signal"]);
 
@@ -194,6 +206,9 @@ export class Workflow<TStart = Record<string, any>, TResult = any, TState = any>
   /** zod schema of the store for every instance of this class; every field needs a default. */
   static state?: z.ZodType;
 
+  /** Error classes of every instance's steps (see the `errors` option). */
+  static errors?: readonly ErrorClass[];
+
   /** Seconds a run may take, or null for no limit. */
   readonly timeout: number | null;
   readonly verbose: boolean;
@@ -209,6 +224,7 @@ export class Workflow<TStart = Record<string, any>, TResult = any, TState = any>
   readonly #logger: (line: string) => void;
   readonly #trace: boolean;
   readonly #observers: readonly RunObserver[];
+  readonly #errors: ErrorRegistry;
   #spec: WorkflowSpec | null = null;
   #validated = false;
 
@@ -217,7 +233,11 @@ export class Workflow<TStart = Record<string, any>, TResult = any, TState = any>
    * several start/stop event classes, or unknown `skipGraphChecks` names.
    */
   constructor(options: WorkflowOptions<TState> = {}) {
-    const cls = new.target as unknown as { name: string; state?: z.ZodType };
+    const cls = new.target as unknown as {
+      name: string;
+      state?: z.ZodType;
+      errors?: readonly ErrorClass[];
+    };
     const name = options.name ?? (cls.name || "Workflow");
     this.workflowName = name;
     const problems: ValidationProblem[] = [];
@@ -257,6 +277,10 @@ export class Workflow<TStart = Record<string, any>, TResult = any, TState = any>
     this.#logger = guardedLogger(name, options.logger ?? ((line) => console.log(line)));
     this.#trace = options.trace !== false;
     this.#observers = options.observers ?? [];
+    const errorClasses = options.errors ?? cls.errors ?? [];
+    for (const message of errorClassProblems(name, errorClasses))
+      problems.push({ code: "invalidOptions", message });
+    this.#errors = createErrorRegistry(Array.isArray(errorClasses) ? errorClasses : []);
     for (const declared of classSteps(new.target as never)) {
       if (this.#steps.has(declared.name)) problems.push(duplicateStepProblem(name, declared.name));
       this.#steps.set(declared.name, declared);
@@ -492,6 +516,7 @@ export class Workflow<TStart = Record<string, any>, TResult = any, TState = any>
       stateSchema: this.#stateSchema,
       trace: this.#trace,
       observers: this.#observers,
+      errors: this.#errors,
       ensureRoute: subclassing ? (cls) => addRoutes(config, steps, cls) : null,
     };
     return this.#spec;

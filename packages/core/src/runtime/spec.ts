@@ -3,6 +3,7 @@ import type { z } from "zod";
 import type { RunConfig } from "../control-loop/run-state.js";
 import type { EventRegistry } from "../event-codec.js";
 import type { EventClass } from "../events.js";
+import type { ErrorRegistry } from "../failure.js";
 import type { RetryPolicy } from "../retry.js";
 import type { RunObserver } from "./observer.js";
 
@@ -45,6 +46,8 @@ export interface WorkflowSpec {
   readonly trace: boolean;
   /** The workflow's own observers. */
   readonly observers: readonly RunObserver[];
+  /** Error classes failures are revived as (the workflow's `errors` and the built-in ones). */
+  readonly errors: ErrorRegistry;
   /**
    * Adds the route of an event class seen for the first time (its subclass-accepting steps);
    * null when no step accepts subclasses, so routes are complete from the start.
