@@ -17,6 +17,8 @@ export const publishedPackages = [
   "packages/cli",
   "packages/sqlite",
   "packages/otel",
+  "packages/server",
+  "packages/client",
 ];
 
 /**

@@ -1,5 +1,6 @@
 /**
- * The `stepwise` command line: `stepwise draw` and `stepwise run`, parsed with commander.
+ * The `stepwise` command line: `stepwise draw`, `stepwise run` and `stepwise serve`, parsed with
+ * commander.
  */
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { CliError, describeError, firstLine, formatErrorChain } from "./cli-error.js";
@@ -32,6 +33,14 @@ function parsePositiveInteger(value: string): number {
   return parsed;
 }
 
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new InvalidArgumentError("expected a port number from 0 to 65535.");
+  }
+  return port;
+}
+
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
@@ -46,7 +55,7 @@ function isDebugEnv(env: Readonly<Record<string, string | undefined>>): boolean 
 export function createProgram(output: CliOutput, options: CliOptions = {}): Command {
   const isDebug = isDebugEnv(options.env ?? process.env);
   const program = new Command("stepwise")
-    .description("Draw and run stepwise workflows.")
+    .description("Draw, run and serve stepwise workflows.")
     .version(VERSION, "-V, --version", "print the version")
     .option("--verbose", "on an error, also print its stack and causes (or set STEPWISE_DEBUG=1)")
     .helpOption("-h, --help", "show help")
@@ -62,6 +71,7 @@ export function createProgram(output: CliOutput, options: CliOptions = {}): Comm
         "  $ stepwise draw examples/src/rag.ts -o rag.html",
         "  $ stepwise draw examples/src/rag.ts --mermaid",
         `  $ stepwise run examples/src/rag.ts --input '{"query":"What is AI?"}' --stream`,
+        "  $ stepwise serve examples/src/rag.ts --port 4501",
       ].join("\n"),
     );
   const isVerbose = () => isDebug || program.opts().verbose === true;
@@ -127,6 +137,29 @@ export function createProgram(output: CliOutput, options: CliOptions = {}): Comm
         output,
         options.input,
       );
+    });
+
+  program
+    .command("serve")
+    .description(
+      "Serve every workflow a module exports over HTTP, with the LlamaIndex workflow server's protocol.",
+    )
+    .argument("<module>", MODULE_HELP)
+    .option("-p, --port <port>", "the TCP port (0: any free one)", parsePort, 4501)
+    .option("--host <host>", "the interface to listen on", "127.0.0.1")
+    .option(
+      "--token <token>",
+      "require `Authorization: Bearer <token>` on every route but /health (or set STEPWISE_SERVER_TOKEN)",
+    )
+    .action(async (modulePath: string, commandOptions) => {
+      const { serveCommand, untilStopped } = await import("./serve-command.js");
+      const serving = await serveCommand(
+        modulePath,
+        { ...commandOptions, verbose: isVerbose() },
+        output,
+        options.env ?? process.env,
+      );
+      await untilStopped(serving);
     });
 
   return program;
