@@ -36,7 +36,11 @@ export interface SubscribeOptions {
   readonly includeInternal?: boolean;
 }
 
-type Entry = Event | InternalEntry;
+/**
+ * An entry: a published event, an internal one as a small object, or a number that the log's
+ * `resolve` makes into an internal event (the run's trace keeps what it needs).
+ */
+type Entry = Event | InternalEntry | number;
 
 /** @internal Owned by the runner: `append` publishes, `close` ends every subscription. */
 export class RunLog {
@@ -48,6 +52,8 @@ export class RunLog {
   /** Whether entries are kept for subscribers yet to come. */
   #keep = true;
   #live = 0;
+  /** Makes the internal event a numeric entry stands for. */
+  #resolve: ((code: number) => Event) | null = null;
   /** While held (a batch not yet journaled), subscribers are not woken. */
   #held = false;
 
@@ -60,8 +66,16 @@ export class RunLog {
     return this.#closed;
   }
 
-  /** Appends an event (an {@link InternalEntry} for internal ones); returns its sequence number, -1 once closed. */
-  append(entry: Event | InternalEntry): number {
+  /** Where numeric entries come from: set once, before the first one is appended. */
+  resolveWith(resolve: (code: number) => Event): void {
+    this.#resolve = resolve;
+  }
+
+  /**
+   * Appends an event (an {@link InternalEntry} or a code for `resolveWith` for internal ones);
+   * returns its sequence number, -1 once closed.
+   */
+  append(entry: Event | InternalEntry | number): number {
     if (this.#closed) return -1;
     const seq = this.nextSeq;
     if (this.#keep || this.#live > 0) this.#entries.push(entry);
@@ -136,6 +150,15 @@ export class RunLog {
           const current = seq++;
           if (index < 0) continue;
           const entry = this.#entries[index] as Entry;
+          if (typeof entry === "number") {
+            if (!includeInternal) continue;
+            yield {
+              seq: current,
+              event: (this.#resolve as (code: number) => Event)(entry),
+              internal: true,
+            };
+            continue;
+          }
           const internal = entry instanceof InternalEntry;
           if (internal && !includeInternal) continue;
           yield { seq: current, event: internal ? entry.event : entry, internal };

@@ -166,7 +166,11 @@ export class Runner implements ChannelHost {
       else r.#runWorker(c.step, c.workerId, c.item, c.invocation);
     },
     enqueued: (r, c) => {
-      r.#internal(new StepStateEntry(c.step, "preparing", "<enqueued>", c.item.event.type, null));
+      const trace = r.#trace;
+      if (trace?.hasEvent(c.item.event.id))
+        r.#internalCode(trace.queuedCode(c.step, c.item.event.id));
+      else
+        r.#internal(new StepStateEntry(c.step, "preparing", "<enqueued>", c.item.event.type, null));
       r.spec.log?.(`[${c.step}] enqueued (waiting for capacity)`);
     },
     publish: (r, c) => r.#publish(c.event),
@@ -275,6 +279,8 @@ export class Runner implements ChannelHost {
     this.#trace = init.spec.trace
       ? new TraceRecorder(init.spec.name, init.runId, this.#now, this.#eventId)
       : null;
+    const trace = this.#trace;
+    if (trace) this.eventLog.resolveWith((code) => trace.stateEvent(code));
     const timeoutMs = init.spec.timeoutMs;
     this.#startTick = init.startEvent
       ? { type: "start", event: this.#record(init.startEvent, null), timeoutMs }
@@ -581,6 +587,34 @@ export class Runner implements ChannelHost {
     if (this.#observers) this.#observe("eventPublished", seq, event, false);
   }
 
+  /** An internal event the trace can make later: the log keeps only a number. */
+  #internalCode(code: number): void {
+    const seq = this.eventLog.append(code);
+    if (seq < 0 || (!this.#journal && !this.#observers)) return;
+    const event = (this.#trace as TraceRecorder).stateEvent(code);
+    if (this.#journal) this.#published.push({ seq, event, internal: true });
+    if (this.#observers) this.#observe("eventPublished", seq, event, true);
+  }
+
+  /** A step's `StepStateChanged`: from the trace when it has the input, else as an object. */
+  #stepState(invocation: Invocation, done: boolean, output: string | null): void {
+    const trace = this.#trace;
+    if (trace?.hasEvent(invocation.item.event.id)) {
+      if (output !== null) trace.output(invocation.traceIndex, output);
+      this.#internalCode(trace.stateCode(invocation.traceIndex, done));
+      return;
+    }
+    this.#internal(
+      new StepStateEntry(
+        invocation.info.name,
+        done ? "notRunning" : "running",
+        invocation.workerId,
+        invocation.item.event.type,
+        output,
+      ),
+    );
+  }
+
   #internal(entry: InternalEntry): void {
     const seq = this.eventLog.append(entry);
     if (seq < 0) return;
@@ -701,9 +735,7 @@ export class Runner implements ChannelHost {
     this.#now = this.#clock.now();
     if (this.#trace) this.#trace.ended(invocation.traceIndex, this.#now, "waiting", null);
     const name = invocation.info.name;
-    this.#internal(
-      new StepStateEntry(name, "notRunning", invocation.workerId, invocation.item.event.type, null),
-    );
+    this.#stepState(invocation, true, null);
     this.spec.log?.(`[${name}:${invocation.workerId}] waiting for ${waiter.eventType}`);
     if (this.#observers) this.#observe("waitStarted", invocation, waiter);
     const record = waiterEvent ? this.#record(waiterEvent, invocation) : null;
@@ -769,7 +801,7 @@ export class Runner implements ChannelHost {
         item.batch.map((r) => r.id),
       );
     const invocation = new Invocation(this, info, workerId, item, seq, traceIndex);
-    this.#internal(new StepStateEntry(name, "running", workerId, item.event.type, null));
+    this.#stepState(invocation, false, null);
     this.spec.log?.(`[${name}:${workerId}] started from ${item.event.type}`);
     let output: unknown;
     try {
@@ -942,15 +974,7 @@ export class Runner implements ChannelHost {
         failed ? `${outcome.error.name}: ${outcome.error.message}` : null,
       );
     }
-    this.#internal(
-      new StepStateEntry(
-        name,
-        "notRunning",
-        invocation.workerId,
-        invocation.item.event.type,
-        output,
-      ),
-    );
+    this.#stepState(invocation, true, output);
     const log = this.spec.log;
     if (log) {
       const prefix = `[${name}:${invocation.workerId}]`;

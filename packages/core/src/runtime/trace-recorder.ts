@@ -4,7 +4,13 @@
  * for the garbage collector to follow); names are interned. Objects are built only when the
  * trace is asked for.
  */
+import { createEventUnchecked, type Event, StepStateChanged } from "../events.js";
 import type { RunTrace, TraceInvocation, TraceStatus } from "../trace.js";
+
+/** Kinds of the internal `StepStateChanged` events a recorder can make from its rows. */
+const STATE_RUNNING = 0;
+const STATE_DONE = 1;
+const STATE_QUEUED = 2;
 
 type Outcome = TraceInvocation["outcome"];
 const OUTCOMES: readonly Outcome[] = [
@@ -29,6 +35,11 @@ class Table {
 
   get rows(): number {
     return this.#cells.length / this.#width;
+  }
+
+  /** Appends a row of a 2-wide table and returns its index. */
+  add2(a: number, b: number): number {
+    return this.#cells.push(a, b) / 2 - 1;
   }
 
   /** Appends a row of a 4-wide table and returns its index. */
@@ -88,6 +99,10 @@ export class TraceRecorder {
   /** Invocations in start order. */
   readonly #invocations = new Table(8);
   readonly #errors = new Map<number, string>();
+  /** By invocation row: the interned type of the event it returned, or -1. */
+  readonly #outputs: number[] = [];
+  /** Items queued for a worker: step name id, input event id. */
+  readonly #queued = new Table(2);
   /** Rows of `collect`/`join` invocations: the ids of every event they ran with. */
   #batches: Map<number, readonly number[]> | null = null;
 
@@ -151,6 +166,7 @@ export class TraceRecorder {
     at: number,
   ): number {
     // Columns in order: I_SEQ, I_STEP, I_WORKER, I_INPUT, I_ATTEMPT, I_START, I_END, I_OUTCOME.
+    this.#outputs.push(-1);
     return this.#invocations.add8(
       seq,
       this.#intern(step),
@@ -166,6 +182,57 @@ export class TraceRecorder {
   /** Records the events a `collect` or `join` invocation runs with. */
   batch(row: number, inputEventIds: readonly number[]): void {
     (this.#batches ??= new Map()).set(row, inputEventIds);
+  }
+
+  /** Records the type of the event an invocation returned (for its `StepStateChanged`). */
+  output(row: number, eventType: string): void {
+    this.#outputs[row] = this.#intern(eventType);
+  }
+
+  /** Whether event `id` is one this recorder saw (a resumed run's earlier events are not). */
+  hasEvent(id: number): boolean {
+    const row = id - this.#base - 1;
+    return row >= 0 && row < this.#events.rows;
+  }
+
+  /**
+   * A code for the run log standing for the `StepStateChanged` of invocation `row` starting
+   * (`done` false) or ending: the log keeps a number, and {@link stateEvent} makes the event only
+   * when a reader asks for it.
+   */
+  stateCode(row: number, done: boolean): number {
+    return row * 4 + (done ? STATE_DONE : STATE_RUNNING);
+  }
+
+  /** A code for the `StepStateChanged` of an item of `step` queued for a worker. */
+  queuedCode(step: string, inputEventId: number): number {
+    return this.#queued.add2(this.#intern(step), inputEventId) * 4 + STATE_QUEUED;
+  }
+
+  /** The `StepStateChanged` event a code stands for. */
+  stateEvent(code: number): Event {
+    const kind = code & 3;
+    const row = code >> 2;
+    const typeOf = (id: number) =>
+      this.#names[this.#events.get(id - this.#base - 1, E_TYPE)] as string;
+    if (kind === STATE_QUEUED) {
+      return createEventUnchecked(StepStateChanged, {
+        name: this.#names[this.#queued.get(row, 0)] as string,
+        stepState: "preparing",
+        workerId: "<enqueued>",
+        inputEventName: typeOf(this.#queued.get(row, 1)),
+        outputEventName: null,
+      });
+    }
+    const table = this.#invocations;
+    const output = kind === STATE_DONE ? (this.#outputs[row] ?? -1) : -1;
+    return createEventUnchecked(StepStateChanged, {
+      name: this.#names[table.get(row, I_STEP)] as string,
+      stepState: kind === STATE_DONE ? "notRunning" : "running",
+      workerId: table.get(row, I_WORKER),
+      inputEventName: typeOf(table.get(row, I_INPUT)),
+      outputEventName: output === -1 ? null : (this.#names[output] as string),
+    });
   }
 
   ended(row: number, at: number, outcome: Outcome, error: string | null): void {
