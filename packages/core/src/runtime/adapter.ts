@@ -11,6 +11,7 @@ import type { WorkflowHandler } from "../handler.js";
 import type { Workflow } from "../workflow.js";
 import type { Clock } from "./clock.js";
 import type { RunObserver } from "./observer.js";
+import type { Runner } from "./runner.js";
 
 /** Facts about a run that a runtime records. */
 export interface RunInfo {
@@ -64,6 +65,8 @@ export interface RunServices {
    * run's in-process reader has left. @default false
    */
   readonly keepEvents?: boolean;
+  /** Called once when the run has ended, before its other end listeners (one function for all runs). */
+  readonly ended?: (runner: Runner) => void;
 }
 
 /** A run as a runtime lists it. */

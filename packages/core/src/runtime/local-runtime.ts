@@ -14,11 +14,13 @@ import type {
   PublishedEntry,
   RunInfo,
   RunJournal,
+  RunServices,
   RunSummary,
   Runtime,
   StartRunRequest,
 } from "./adapter.js";
 import { type Clock, systemClock } from "./clock.js";
+import type { Invocation } from "./invocation.js";
 import type { RunObserver } from "./observer.js";
 import { type RebuildBase, rebuildRun } from "./rebuild.js";
 import { Runner } from "./runner.js";
@@ -54,10 +56,38 @@ export class LocalRuntime implements Runtime {
   readonly #observers: readonly RunObserver[];
   readonly #runs = new Map<string, { handler: WorkflowHandler; workflowName: string }>();
   readonly #slots = new WeakMap<object, Slots>();
+  /** Services shared by every run without a journal (built on first use: `keepsEvents` is a subclass's). */
+  #plain: RunServices | null = null;
+  /** Runs admitted in this turn, started together on one microtask. */
+  #toStart: Runner[] = [];
+  readonly #services = {
+    clock: null as unknown as Clock,
+    journal: null,
+    observers: [] as readonly RunObserver[],
+    ended: (runner: Runner) => {
+      this.#runs.delete(runner.runId);
+    },
+  } satisfies RunServices;
+  readonly #startAll = () => {
+    const runners = this.#toStart;
+    this.#toStart = [];
+    for (const runner of runners) runner.start();
+  };
+
+  #plainServices(): RunServices {
+    this.#plain ??= { ...this.#services, keepEvents: this.keepsEvents };
+    return this.#plain;
+  }
+
+  #startSoon(runner: Runner): void {
+    if (this.#toStart.push(runner) === 1) queueMicrotask(this.#startAll);
+  }
 
   constructor(options: LocalRuntimeOptions = {}) {
     this.clock = options.clock ?? systemClock;
     this.#observers = options.observers ?? [];
+    this.#services.clock = this.clock;
+    this.#services.observers = this.#observers;
   }
 
   /** Where a run's batches go: null keeps nothing (the in-memory runtime). */
@@ -86,18 +116,16 @@ export class LocalRuntime implements Runtime {
     const journal = this.openJournal(info, request);
     const runner = new Runner({
       spec,
-      services: {
-        clock: this.clock,
-        journal,
-        observers: this.#observers,
-        keepEvents: this.keepsEvents,
-      },
+      services: journal
+        ? { ...this.#services, journal, keepEvents: this.keepsEvents }
+        : this.#plainServices(),
       runId: info.runId,
       startEvent: request.startEvent,
       state: request.state,
       published: request.published ?? [],
       replayedWrites: request.replayedWrites,
-      stepContext: (r, invocation) => createStepContext(request.ctx, r, invocation),
+      stepContext: stepContextOf,
+      ctx: request.ctx,
     });
     attachRun(request.ctx, runner);
     if (journal) {
@@ -111,7 +139,6 @@ export class LocalRuntime implements Runtime {
     }
     const handler = new WorkflowHandler(runner, request.ctx);
     this.#runs.set(info.runId, { handler, workflowName: info.workflowName });
-    runner.onEnd(() => this.#runs.delete(info.runId));
     if (request.signal) cancelOnAbort(request.signal, runner);
     this.#admit(workflow, runner);
     return handler;
@@ -154,6 +181,10 @@ export class LocalRuntime implements Runtime {
 
   /** Starts the run when the workflow has a free slot (`numConcurrentRuns`), on a microtask so the caller can subscribe first. */
   #admit(workflow: Workflow, runner: Runner): void {
+    if (workflow.numConcurrentRuns === null) {
+      this.#startSoon(runner);
+      return;
+    }
     let slots = this.#slots.get(workflow);
     if (!slots) {
       slots = { running: 0, waiting: [] };
@@ -166,7 +197,7 @@ export class LocalRuntime implements Runtime {
         owned.running--;
         owned.waiting.shift()?.();
       });
-      void Promise.resolve().then(() => runner.start());
+      this.#startSoon(runner);
     };
     const limit = workflow.numConcurrentRuns;
     if (limit !== null && owned.running >= limit) {
@@ -176,6 +207,11 @@ export class LocalRuntime implements Runtime {
       begin();
     }
   }
+}
+
+/** The step context factory every run shares. */
+function stepContextOf(ctx: unknown, runner: Runner, invocation: Invocation): unknown {
+  return createStepContext(ctx as Context, runner, invocation);
 }
 
 /** The snapshot a stored run was resumed from, read with the workflow's own snapshot reader. */

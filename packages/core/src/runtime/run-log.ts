@@ -48,12 +48,12 @@ export class RunLog {
   #entries: Entry[] = [];
   #first = 0;
   #closed = false;
-  #wakers: (() => void)[] = [];
+  #wakers: (() => void)[] | null = null;
   /** Whether entries are kept for subscribers yet to come. */
   #keep = true;
   #live = 0;
   /** Makes the internal event a numeric entry stands for. */
-  #resolve: ((code: number) => Event) | null = null;
+  #resolve: { stateEvent(code: number): Event } | null = null;
   /** While held (a batch not yet journaled), subscribers are not woken. */
   #held = false;
 
@@ -67,7 +67,7 @@ export class RunLog {
   }
 
   /** Where numeric entries come from: set once, before the first one is appended. */
-  resolveWith(resolve: (code: number) => Event): void {
+  resolveWith(resolve: { stateEvent(code: number): Event }): void {
     this.#resolve = resolve;
   }
 
@@ -122,8 +122,8 @@ export class RunLog {
   }
 
   #wake(): void {
-    if (this.#held || this.#wakers.length === 0) return;
     const wakers = this.#wakers;
+    if (this.#held || wakers === null || wakers.length === 0) return;
     this.#wakers = [];
     for (const wake of wakers) wake();
   }
@@ -154,7 +154,7 @@ export class RunLog {
             if (!includeInternal) continue;
             yield {
               seq: current,
-              event: (this.#resolve as (code: number) => Event)(entry),
+              event: (this.#resolve as { stateEvent(code: number): Event }).stateEvent(entry),
               internal: true,
             };
             continue;
@@ -164,7 +164,7 @@ export class RunLog {
           yield { seq: current, event: internal ? entry.event : entry, internal };
         }
         if (this.#closed && !this.#held) return;
-        await new Promise<void>((resolve) => this.#wakers.push(resolve));
+        await new Promise<void>((resolve) => (this.#wakers ??= []).push(resolve));
       }
     } finally {
       this.#live--;

@@ -72,8 +72,11 @@ type RunnerCommandHandlers = {
   readonly [K in Command["type"]]: (runner: Runner, command: Extract<Command, { type: K }>) => void;
 };
 
-/** Creates the context a step receives; supplied by the runtime so the runner need not import it. */
-export type StepContextFactory = (runner: Runner, invocation: Invocation) => unknown;
+/**
+ * Creates the context a step receives from the run's context; supplied by the runtime (one
+ * function for all runs) so the runner need not import it.
+ */
+export type StepContextFactory = (ctx: unknown, runner: Runner, invocation: Invocation) => unknown;
 
 /** Everything a run starts from. */
 export interface RunnerInit {
@@ -89,6 +92,8 @@ export interface RunnerInit {
   /** The keys of the stream writes a rebuilt run's journal holds. */
   readonly replayedWrites?: ReadonlySet<string>;
   readonly stepContext: StepContextFactory;
+  /** The run's context (`handler.ctx`), handed to `stepContext`. */
+  readonly ctx: unknown;
 }
 
 /** A worker start held back until its batch is journaled. */
@@ -100,6 +105,9 @@ interface HeldStart {
 }
 
 const NO_EVENT: StepOutcome = { kind: "none" };
+
+/** The journal buffers of a run without a journal: never pushed to. */
+const NONE: readonly never[] = Object.freeze([]);
 
 /** The observer calls whose first argument is the run. */
 const RUN_CALLS: ReadonlySet<keyof RunObserver> = new Set<keyof RunObserver>([
@@ -122,6 +130,8 @@ export class Runner implements ChannelHost {
   readonly #observers: readonly RunObserver[] | null;
   readonly #keepEvents: boolean;
   readonly #stepContext: StepContextFactory;
+  readonly #ctx: unknown;
+  readonly #onEnded: ((runner: Runner) => void) | undefined;
   readonly #state: RunState;
   readonly #result = createDeferred<unknown>();
   readonly #timers = new Map<string, unknown>();
@@ -148,14 +158,15 @@ export class Runner implements ChannelHost {
   /** Steps whose latest invocation returned no event although they declare `emits`. */
   #silent: Set<string> | null = null;
   /** With a journal: the ticks applied since the last append, and what they published. */
-  #entries: JournalEntry[] = [];
-  #published: PublishedEntry[] = [];
-  #held: HeldStart[] = [];
+  /** Empty (shared, never written) without a journal: a run allocates nothing for it. */
+  #entries: JournalEntry[] = NONE as unknown as JournalEntry[];
+  #published: PublishedEntry[] = NONE as unknown as PublishedEntry[];
+  #held: HeldStart[] = NONE as unknown as HeldStart[];
   #settle: (() => void) | null = null;
   #endedStatus: RunEndStatus | null = null;
   /** Whether the in-process reader (`streamEvents`) has been handed out. */
   #readerTaken = false;
-  readonly #failedObservers = new Set<RunObserver>();
+  #failedObservers: Set<RunObserver> | null = null;
   readonly #replayedWrites: ReadonlySet<string> | null;
 
   /** How each command is performed: one shared table, so a run allocates no handlers. */
@@ -264,12 +275,19 @@ export class Runner implements ChannelHost {
     this.runId = init.runId;
     this.#clock = init.services.clock;
     this.#journal = init.services.journal;
+    if (this.#journal) {
+      this.#entries = [];
+      this.#published = [];
+      this.#held = [];
+    }
     const observers = [...(init.spec.observers ?? []), ...init.services.observers];
     this.#observers = observers.length > 0 ? observers : null;
     this.#keepEvents = init.services.keepEvents === true;
     this.#replayedWrites =
       init.replayedWrites && init.replayedWrites.size > 0 ? init.replayedWrites : null;
     this.#stepContext = init.stepContext;
+    this.#ctx = init.ctx;
+    this.#onEnded = init.services.ended;
     this.#state = init.state;
     this.#eventId = init.state.lastEventId;
     this.#result.promise.catch(() => {});
@@ -280,7 +298,7 @@ export class Runner implements ChannelHost {
       ? new TraceRecorder(init.spec.name, init.runId, this.#now, this.#eventId)
       : null;
     const trace = this.#trace;
-    if (trace) this.eventLog.resolveWith((code) => trace.stateEvent(code));
+    if (trace) this.eventLog.resolveWith(trace);
     const timeoutMs = init.spec.timeoutMs;
     this.#startTick = init.startEvent
       ? { type: "start", event: this.#record(init.startEvent, null), timeoutMs }
@@ -502,7 +520,7 @@ export class Runner implements ChannelHost {
   #release(): void {
     this.eventLog.release();
     const held = this.#held;
-    this.#held = [];
+    this.#held = held.length === 0 ? held : [];
     if (!this.#ended)
       for (const c of held) this.#runWorker(c.step, c.workerId, c.item, c.invocation);
     const settle = this.#settle;
@@ -538,7 +556,7 @@ export class Runner implements ChannelHost {
 
   /** Lets out whatever a failed journal write held back: subscribers and the result never wait for ever. */
   #letOut(): void {
-    this.#held = [];
+    if (this.#held.length > 0) this.#held = [];
     this.eventLog.release();
     const settle = this.#settle;
     this.#settle = null;
@@ -769,14 +787,14 @@ export class Runner implements ChannelHost {
     const at = this.#now;
     for (const observer of observers) {
       const fn = observer[method] as ((...a: unknown[]) => void) | undefined;
-      if (!fn || this.#failedObservers.has(observer)) continue;
+      if (!fn || this.#failedObservers?.has(observer)) continue;
       try {
         // Calls about the run name it; calls about an invocation name the invocation.
         if (RUN_CALLS.has(method))
           fn.call(observer, { runId: this.runId, workflowName: this.spec.name }, ...args, at);
         else fn.call(observer, ...args, at);
       } catch (error) {
-        this.#failedObservers.add(observer);
+        (this.#failedObservers ??= new Set()).add(observer);
         try {
           console.warn(
             `stepwise: an observer of run ${this.runId} threw in \`${method}\` (${errorText(toError(error)).message}); it is not called again for this run.`,
@@ -831,7 +849,7 @@ export class Runner implements ChannelHost {
     return info.fn.call(
       this.spec.workflow,
       item.batch ? item.batch.map((record) => record.value) : item.event.value,
-      info.takesContext ? this.#stepContext(this, invocation) : undefined,
+      info.takesContext ? this.#stepContext(this.#ctx, this, invocation) : undefined,
     );
   }
 
@@ -841,7 +859,7 @@ export class Runner implements ChannelHost {
     const observers = this.#observers as readonly RunObserver[];
     for (let i = observers.length - 1; i >= 0; i--) {
       const observer = observers[i] as RunObserver;
-      if (!observer.wrapStep || this.#failedObservers.has(observer)) continue;
+      if (!observer.wrapStep || this.#failedObservers?.has(observer)) continue;
       const inner = run;
       run = () => (observer.wrapStep as NonNullable<RunObserver["wrapStep"]>)(invocation, inner);
     }
@@ -1031,6 +1049,7 @@ export class Runner implements ChannelHost {
     const settle = () => {
       if (outcome.ok) this.#result.resolve(outcome.value);
       else this.#result.reject(outcome.error);
+      this.#onEnded?.(this);
       const listeners = this.#endListeners.splice(0);
       for (const listener of listeners) listener();
     };
