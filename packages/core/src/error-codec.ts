@@ -7,7 +7,7 @@
 import { safeText } from "./internal/describe.js";
 
 /** The built-in error classes that come back as themselves; other errors come back as `Error`. */
-const ERROR_CLASSES = {
+export const ERROR_CLASSES = {
   Error,
   TypeError,
   RangeError,

@@ -13,7 +13,7 @@
  * that the value codec can use this module without an import cycle.
  */
 import { z } from "zod";
-import { errorFromParts, errorParts, LEFT_OUT } from "./error-codec.js";
+import { ERROR_CLASSES, errorFromParts, errorParts, LEFT_OUT } from "./error-codec.js";
 import * as stepwiseErrors from "./errors.js";
 import { SnapshotError } from "./errors.js";
 import { describeValue, safeText } from "./internal/describe.js";
@@ -25,16 +25,7 @@ export type ErrorClass = abstract new (...args: any[]) => Error;
 /** Error classes by class name, for reviving failures as instances of their own class. */
 export type ErrorRegistry = ReadonlyMap<string, ErrorClass>;
 
-const BUILT_IN_ERRORS = {
-  Error,
-  TypeError,
-  RangeError,
-  SyntaxError,
-  EvalError,
-  URIError,
-  ReferenceError,
-  AggregateError,
-} as const;
+const BUILT_IN_ERRORS = ERROR_CLASSES;
 
 /** The built-in error classes a failure is made from. */
 export type BuiltInErrorName = keyof typeof BUILT_IN_ERRORS;
