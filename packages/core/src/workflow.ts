@@ -99,6 +99,11 @@ export interface RunOptions {
   runId?: string;
   /** Aborting it cancels the run, like `handler.cancel()`. */
   signal?: AbortSignal;
+  /**
+   * Where this run executes, instead of the workflow's runtime (a server runs every workflow it
+   * serves on one durable runtime). @default the workflow's `runtime`
+   */
+  runtime?: Runtime;
 }
 
 const OPTION_NAMES = new Set([
@@ -115,7 +120,7 @@ const OPTION_NAMES = new Set([
   "observers",
   "errors",
 ]);
-const RUN_OPTION_NAMES = new Set(["ctx", "runId", "signal"]);
+const RUN_OPTION_NAMES = new Set(["ctx", "runId", "signal", "runtime"]);
 
 /** Type-only key under which a workflow's type records its start input, result and state. */
 declare const workflowTypes: unique symbol;
@@ -434,7 +439,16 @@ export class Workflow<TStart = Record<string, any>, TResult = any, TState = any>
     const runId = options.runId ?? restored?.runId ?? createRunId();
     const state = restored ? restored.state : initialRunState(spec.config);
     const request = { workflow: this as Workflow, runId, startEvent, state, ctx, signal };
-    return this.#runtime.startRun(request) as WorkflowHandler<TResult>;
+    const runtime = options.runtime ?? this.#runtime;
+    if (typeof (runtime as Partial<Runtime> | null)?.startRun !== "function") {
+      throw new WorkflowRuntimeError("invalidOption", {
+        method: "run()",
+        option: "runtime",
+        expected: "a runtime (e.g. `new InMemoryRuntime()`, a `SqliteRuntime`)",
+        received: describeValue(runtime),
+      });
+    }
+    return runtime.startRun(request) as WorkflowHandler<TResult>;
   }
 
   /** A context made or restored for another workflow cannot run here: its steps would not match. */

@@ -611,3 +611,22 @@ describe("a journal that fails", () => {
     await assert.rejects(hitlFlow(runtime).run({ topic: "t" }), /network/);
   });
 });
+
+describe("run({ runtime })", () => {
+  it("runs on the runtime given for this run instead of the workflow's", async () => {
+    const own = new LocalRuntime();
+    const other = new LocalRuntime();
+    const wf = hitlFlow(own);
+    const handler = wf.run({ topic: "t" }, { runtime: other, runId: "elsewhere" });
+    assert.equal(other.getRun("elsewhere"), handler);
+    assert.equal(own.getRun("elsewhere"), undefined);
+    await handler.cancel();
+  });
+
+  it("refuses something that is not a runtime", () => {
+    assert.throws(
+      () => hitlFlow(new LocalRuntime()).run({}, { runtime: {} as never }),
+      /`runtime` of `run\(\)` must be a runtime/,
+    );
+  });
+});
