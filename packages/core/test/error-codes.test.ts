@@ -166,7 +166,7 @@ const runtimeCases: Record<WorkflowRuntimeErrorCode, Case> = {
   unknownOption: {
     claim: "run() with an option it does not have",
     trigger: () => echo().run({}, { runID: "a" } as never),
-    fields: { method: "run()", option: "runID", valid: ["ctx", "runId", "signal"] },
+    fields: { method: "run()", option: "runID", valid: ["ctx", "runId", "signal", "runtime"] },
   },
   invalidRetryOption: {
     claim: "waitFixed() with negative seconds",
