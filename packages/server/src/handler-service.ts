@@ -3,7 +3,7 @@
  * this process (its handler and its feed of events), and how a run's end becomes its record.
  */
 import {
-  Context,
+  type Context,
   type Event,
   type EventClass,
   type Runtime,
@@ -13,7 +13,6 @@ import {
   type WorkflowHandler,
   WorkflowTimedOutEvent,
 } from "@stepwise/core";
-import { initialRunState, workflowSpec } from "@stepwise/core/runtime";
 import { envelopeOf, toJsonSafe } from "./envelope.js";
 import type { HandlerQuery, HandlerRecord, HandlerStatus, HandlerStore } from "./handler-store.js";
 import { HttpError } from "./http-error.js";
@@ -136,20 +135,10 @@ export class HandlerService {
     ctx: Context | undefined,
   ): WorkflowHandler {
     const runtime = this.#options.runtime;
-    if (runtime === null) {
-      return workflow.run(startEvent ?? undefined, { runId, ...(ctx ? { ctx } : {}) });
-    }
-    // `wf.run()` runs on the workflow's own runtime; a server-wide runtime is handed the run
-    // directly, as `Workflow.run` would hand it (the workflows were validated when served).
-    const spec = workflowSpec(workflow);
-    const start =
-      startEvent ?? new (spec.startEventClass as unknown as new (fields: object) => Event)({});
-    return runtime.startRun({
-      workflow,
+    return workflow.run(startEvent ?? undefined, {
       runId,
-      startEvent: start,
-      state: initialRunState(spec.config),
-      ctx: ctx ?? new Context(workflow),
+      ...(ctx ? { ctx } : {}),
+      ...(runtime ? { runtime } : {}),
     });
   }
 

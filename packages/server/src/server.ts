@@ -43,8 +43,8 @@ export interface ServerOptions {
   /** Event classes a request may send to a workflow besides those of its steps, by workflow name. */
   additionalEvents?: Readonly<Record<string, readonly EventClass[]>>;
   /**
-   * Accept a `context` (a stepwise snapshot, `handler.ctx.toJSON()`) in run requests; not with
-   * a server-wide `runtime`. @default false
+   * Accept a `context` (a stepwise snapshot, `handler.ctx.toJSON()`) in run requests; the run
+   * resumes on the server's `runtime` when there is one. @default false
    */
   acceptContextApi?: boolean;
   /**
@@ -105,11 +105,6 @@ export function serverStats(app: Hono): ServerStats {
  */
 export function createServer(options: ServerOptions): Hono {
   const workflows = servedWorkflows(options);
-  if (options.acceptContextApi && options.runtime) {
-    throw new TypeError(
-      "`acceptContextApi` resumes snapshots on each workflow's own runtime, so it cannot be combined with a server-wide `runtime`; drop one of them.",
-    );
-  }
   const report =
     options.onError ?? ((message, error) => console.error(`stepwise server: ${message}`, error));
   const service = new HandlerService({

@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { type Context, StartEvent, StopEvent, step, Workflow } from "@stepwise/core";
+import {
+  type Context,
+  InMemoryRuntime,
+  StartEvent,
+  StopEvent,
+  step,
+  Workflow,
+} from "@stepwise/core";
+import type { StartRunRequest } from "@stepwise/core/runtime";
 import { createServer } from "@stepwise/server";
 import { z } from "zod";
 import { call, fixtureApp, startRun, waitForEnd } from "./helpers.js";
@@ -260,17 +268,26 @@ describe("the context API", () => {
     assert.match(reply.json.detail, /^Invalid context: /);
   });
 
-  it("cannot be combined with a server-wide runtime", async () => {
-    const { InMemoryRuntime } = await import("@stepwise/core");
-    assert.throws(
-      () =>
-        createServer({
-          workflows: { tally: new Tally() },
-          acceptContextApi: true,
-          runtime: new InMemoryRuntime(),
-        }),
-      /acceptContextApi/,
-    );
+  it("resumes a snapshot on a server-wide runtime", async () => {
+    const tally = new Tally();
+    const handler = tally.run({ n: 5 });
+    await handler;
+    const snapshot = JSON.parse(JSON.stringify(handler.ctx.toJSON()));
+    const started: string[] = [];
+    const runtime = new (class extends InMemoryRuntime {
+      override startRun(request: StartRunRequest) {
+        started.push(request.runId);
+        return super.startRun(request);
+      }
+    })();
+    const app = createServer({ workflows: { tally }, acceptContextApi: true, runtime });
+    const reply = await call(app, "POST", "/workflows/tally/run", {
+      start_event: { n: 2 },
+      context: snapshot,
+    });
+    assert.equal(reply.status, 200, reply.text);
+    assert.equal(reply.json.result.value.result, 7);
+    assert.deepEqual(started, [reply.json.run_id], "the run is on the server's runtime");
   });
 });
 
