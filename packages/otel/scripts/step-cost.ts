@@ -20,7 +20,7 @@ import { createTracingObserver } from "@stepwise/otel";
 import { z } from "zod";
 
 const HOPS = 10_000;
-const ROUNDS = 15;
+const ROUNDS = 25;
 
 class CountEvent extends Event.define({ n: z.number() }) {}
 
