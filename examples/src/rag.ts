@@ -7,6 +7,7 @@
  *   STEPWISE_MODEL=ollama:llama3.2 npm start       # a generated answer from a local model
  *   npm start -- --data ./my-notes --top-k 3 "What did we decide about caching?"
  *   npm start -- --no-draw                         # skip writing examples/rag-workflow.html
+ *   npm start -- --trace                           # also print the run's OpenTelemetry span tree
  *
  * The workflow itself is the `RAGWorkflow` class (two steps); `main()` below loads the documents,
  * builds the index, runs the workflow and prints its event stream as it arrives.
@@ -232,7 +233,7 @@ async function drawWorkflow(): Promise<string | null> {
 
 /** `npm start`: index the data folder, answer one question, print progress, answer and sources. */
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
-  const { flags, positionals } = parseArgs(argv);
+  const { flags, positionals } = parseArgs(argv, ["trace", "no-draw"]);
   const query = positionals.join(" ").trim() || DEFAULT_QUESTION;
   const dataDir = flags.data ?? DEFAULT_DATA_DIR;
   const topK = Number(flags["top-k"] ?? 5);
@@ -276,7 +277,14 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
 
   log();
   log(`Question: ${query}`);
-  const workflow = new RAGWorkflow(index, { llm, topK, timeout: 120 });
+  // --trace: every run and step as an OpenTelemetry span (the SDK loads only then).
+  const tracing = flags.trace ? (await import("./lib/trace.js")).startConsoleTracing() : null;
+  const workflow = new RAGWorkflow(index, {
+    llm,
+    topK,
+    timeout: 120,
+    observers: tracing ? [tracing.observer] : [],
+  });
   const handler = workflow.run({ query });
   let streaming = false;
   for await (const ev of handler.streamEvents({ includeInternal: true })) {
@@ -306,6 +314,11 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   log();
   log("Sources:");
   for (const source of result.sources) log(`  ${source.score.toFixed(3)}  ${source.id}`);
+  if (tracing) {
+    log();
+    log("Trace (OpenTelemetry spans of the run):");
+    log(await tracing.tree());
+  }
 }
 
 if (isMain(import.meta.url)) await runMain(() => main());

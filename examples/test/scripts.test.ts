@@ -197,6 +197,30 @@ describe("example scripts with a model server (fake, on 127.0.0.1)", () => {
     assert.ok(paths.includes("/v1/embeddings") && paths.includes("/v1/chat/completions"));
   });
 
+  it("rag.ts --trace prints the run's span tree: steps under the run, the LLM call under its step", async () => {
+    const result = await runScript("rag.ts", ["--no-draw", "--trace"], {
+      STEPWISE_MODEL: "local:chat-model",
+      STEPWISE_EMBEDDING_MODEL: "local:embed-model",
+      STEPWISE_BASE_URL: server.baseURL,
+    });
+    assert.equal(result.code, 0, result.stderr);
+    const tree = result.stdout.split("Trace (OpenTelemetry spans of the run):\n")[1];
+    assert.ok(tree, `a trace after the sources:\n${result.stdout}`);
+    const ms = String.raw`\d+\.\d ms`;
+    const lines = tree.trimEnd().split("\n");
+    const expected = [
+      `^workflow\\.run RAGWorkflow  ${ms}  completed$`,
+      `^├─ workflow\\.step retrieve  ${ms}  → RetrieveEvent$`,
+      `^└─ workflow\\.step synthesize  ${ms}  → StopEvent$`,
+      `^   └─ ai\\.streamText  ${ms}$`,
+      `^      └─ ai\\.streamText\\.doStream  ${ms}$`,
+    ];
+    assert.equal(lines.length, expected.length, tree);
+    expected.forEach((pattern, i) => {
+      assert.match(lines[i]!, new RegExp(pattern));
+    });
+  });
+
   it("joke.ts prints the joke and the streamed critique", async () => {
     const result = await runScript("joke.ts", ["cats"], {
       STEPWISE_MODEL: "ollama:tiny",

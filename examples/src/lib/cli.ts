@@ -107,8 +107,14 @@ export interface ParsedArgs {
   positionals: string[];
 }
 
-/** Reads `--name value`, `--name=value` and positional arguments from `argv`. */
-export function parseArgs(argv: readonly string[] = process.argv.slice(2)): ParsedArgs {
+/**
+ * Reads `--name value`, `--name=value` and positional arguments from `argv`. The flags named in
+ * `booleans` take no value (`--trace "my question"` keeps the question a positional).
+ */
+export function parseArgs(
+  argv: readonly string[] = process.argv.slice(2),
+  booleans: readonly string[] = [],
+): ParsedArgs {
   const flags: Record<string, string> = {};
   const positionals: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -120,7 +126,11 @@ export function parseArgs(argv: readonly string[] = process.argv.slice(2)): Pars
     const eq = arg.indexOf("=");
     if (eq > 0) {
       flags[arg.slice(2, eq)] = arg.slice(eq + 1);
-    } else if (i + 1 < argv.length && !argv[i + 1]!.startsWith("--")) {
+    } else if (
+      !booleans.includes(arg.slice(2)) &&
+      i + 1 < argv.length &&
+      !argv[i + 1]!.startsWith("--")
+    ) {
       flags[arg.slice(2)] = argv[++i]!;
     } else {
       flags[arg.slice(2)] = "true";

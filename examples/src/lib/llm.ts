@@ -78,6 +78,9 @@ export async function streamComplete(
     system: options.system,
     abortSignal: options.signal ?? ctx.signal,
     maxRetries: options.maxRetries ?? maxRetriesFromEnv(),
+    // OpenTelemetry spans for the call (ai.streamText), under the step's span; without a
+    // registered tracer provider (no --trace) they go to the API's no-op tracer.
+    experimental_telemetry: { isEnabled: true },
   });
   let text = "";
   // fullStream carries errors as parts (textStream would end quietly), so a failed call fails
