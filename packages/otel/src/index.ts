@@ -60,5 +60,6 @@ export {
 export type { TracingOptions } from "./observer.js";
 // The observer to pass in a workflow's or a runtime's `observers`.
 export { createTracingObserver } from "./observer.js";
+export { continueTrace } from "./server.js";
 // This package's version, as its tracer reports it.
 export { VERSION } from "./version.js";

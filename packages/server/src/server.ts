@@ -53,6 +53,13 @@ export interface ServerOptions {
    * @default true
    */
   debugger?: boolean | DebuggerOptions;
+  /**
+   * Starts each run a request asks for inside a context of its own: call `start` once and
+   * return what it returns. `@stepwise/otel`'s `continueTrace` runs it in the trace context of
+   * the request's `traceparent` header, so that the run's span continues the caller's trace.
+   * @default none
+   */
+  runContext?: <T>(request: Request, start: () => T) => T;
   /** Milliseconds since the epoch, for handler timestamps. @default Date.now */
   now?: () => number;
   /** Where failures that no request awaits are reported (a store write at a run's end). @default console.error */
@@ -65,6 +72,8 @@ export interface ServerState {
   readonly service: HandlerService;
   readonly heartbeatSeconds: number | null;
   readonly acceptContextApi: boolean;
+  /** {@link ServerOptions.runContext}, or null. */
+  readonly runContext: (<T>(request: Request, start: () => T) => T) | null;
   /** Settles once unfinished runs have been recovered (at once without a runtime). */
   ready: Promise<void>;
   isReady: boolean;
@@ -119,6 +128,7 @@ export function createServer(options: ServerOptions): Hono {
     service,
     heartbeatSeconds: heartbeat > 0 ? heartbeat : null,
     acceptContextApi: options.acceptContextApi === true,
+    runContext: options.runContext ?? null,
     ready: Promise.resolve(),
     isReady: true,
   };

@@ -54,7 +54,8 @@ export function workflowRoutes(app: Hono, state: ServerState): void {
     const startEvent = readStartEvent(served, body, ctx !== undefined);
     const handlerId = readHandlerId(body.handler_id);
     try {
-      return await state.service.start(served, startEvent, handlerId, ctx);
+      const run = () => state.service.start(served, startEvent, handlerId, ctx);
+      return await (state.runContext ? state.runContext(c.req.raw, run) : run());
     } catch (error) {
       if (error instanceof HttpError) throw error;
       if (error instanceof EventValidationError) {
