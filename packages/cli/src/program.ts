@@ -151,6 +151,10 @@ export function createProgram(output: CliOutput, options: CliOptions = {}): Comm
       "--token <token>",
       "require `Authorization: Bearer <token>` on every route but /health (or set STEPWISE_SERVER_TOKEN)",
     )
+    .option(
+      "--store <file>",
+      "journal runs and keep handlers in this SQLite file (@stepwise/sqlite); a restarted server resumes them",
+    )
     .action(async (modulePath: string, commandOptions) => {
       const { serveCommand, untilStopped } = await import("./serve-command.js");
       const serving = await serveCommand(

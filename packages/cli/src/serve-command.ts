@@ -17,6 +17,11 @@ export interface ServeCommandOptions {
   host?: string;
   /** Require `Authorization: Bearer <token>`. @default STEPWISE_SERVER_TOKEN, else none */
   token?: string;
+  /**
+   * A SQLite file (`@stepwise/sqlite`) where runs are journaled and handlers recorded: a server
+   * restarted on it lists every handler and resumes unfinished runs. @default in memory
+   */
+  store?: string;
   /** Say how the module is loaded. */
   verbose?: boolean;
 }
@@ -32,6 +37,16 @@ export interface ServingWorkflows {
 
 /** The `@stepwise/server` module. */
 type ServerLibrary = typeof import("@stepwise/server");
+
+type HandlerStore = NonNullable<Parameters<ServerLibrary["createServer"]>[0]["store"]>;
+type Runtime = NonNullable<Parameters<ServerLibrary["createServer"]>[0]["runtime"]>;
+
+/** What `--store` uses of `@stepwise/sqlite` (loaded only then: it has a native addon). */
+interface SqliteLibrary {
+  SqliteRuntime: new (options: {
+    path: string;
+  }) => Runtime & { handlerStore(): HandlerStore; close(): void };
+}
 
 /**
  * Serves the module's workflows, each under its export's name (a default export under its
@@ -58,19 +73,64 @@ export async function serveCommand(
   }
   const { createServer, serve } = await loadServerLibrary();
   const token = options.token ?? (env.STEPWISE_SERVER_TOKEN || undefined);
-  let app: ReturnType<ServerLibrary["createServer"]>;
-  try {
-    app = createServer({ workflows, additionalEvents, ...(token ? { token } : {}) });
-  } catch (error) {
-    throw new CliError(`could not serve \`${modulePath}\`: ${describeError(error)}`, 1, {
-      cause: error,
-    });
+  let runtime: InstanceType<SqliteLibrary["SqliteRuntime"]> | null = null;
+  if (options.store !== undefined) {
+    const { SqliteRuntime } = await loadSqliteLibrary();
+    try {
+      runtime = new SqliteRuntime({ path: options.store });
+    } catch (error) {
+      throw new CliError(
+        `could not open the store \`${options.store}\`: ${describeError(error)}`,
+        1,
+        {
+          cause: error,
+        },
+      );
+    }
   }
-  const port = options.port ?? 4501;
-  const host = options.host ?? "127.0.0.1";
+  const durable = runtime ? { runtime, store: runtime.handlerStore() } : {};
+  let app: ReturnType<ServerLibrary["createServer"]>;
   let running: Awaited<ReturnType<ServerLibrary["serve"]>>;
   try {
-    running = await serve(app, { port, host });
+    try {
+      // With a store, unfinished runs are recovered from it as the server starts.
+      app = createServer({ workflows, additionalEvents, ...durable, ...(token ? { token } : {}) });
+    } catch (error) {
+      throw new CliError(`could not serve \`${modulePath}\`: ${describeError(error)}`, 1, {
+        cause: error,
+      });
+    }
+    running = await listen(serve, app, options);
+  } catch (error) {
+    runtime?.close();
+    throw error;
+  }
+  const names = Object.keys(workflows);
+  output.stdout(`Serving ${names.join(", ")} on ${running.url}\n`);
+  if (runtime) output.stdout(`Runs and handlers are kept in ${options.store}.\n`);
+  if (token) output.stdout("Every route but /health needs `Authorization: Bearer <token>`.\n");
+  return {
+    url: running.url,
+    names,
+    close: async () => {
+      try {
+        await running.close();
+      } finally {
+        runtime?.close();
+      }
+    },
+  };
+}
+
+async function listen(
+  serve: ServerLibrary["serve"],
+  app: ReturnType<ServerLibrary["createServer"]>,
+  options: ServeCommandOptions,
+): Promise<Awaited<ReturnType<ServerLibrary["serve"]>>> {
+  const port = options.port ?? 4501;
+  const host = options.host ?? "127.0.0.1";
+  try {
+    return await serve(app, { port, host });
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     if (code === "EADDRINUSE") {
@@ -82,10 +142,6 @@ export async function serveCommand(
       cause: error,
     });
   }
-  const names = Object.keys(workflows);
-  output.stdout(`Serving ${names.join(", ")} on ${running.url}\n`);
-  if (token) output.stdout("Every route but /health needs `Authorization: Bearer <token>`.\n");
-  return { url: running.url, names, close: () => running.close() };
 }
 
 /** Resolves when the process gets SIGINT or SIGTERM, after closing the server. */
@@ -131,6 +187,24 @@ function servedWorkflows(
     );
   }
   return workflows;
+}
+
+async function loadSqliteLibrary(): Promise<SqliteLibrary> {
+  // A name in a variable: the CLI does not depend on @stepwise/sqlite (a native addon).
+  const name = "@stepwise/sqlite";
+  try {
+    return (await import(name)) as SqliteLibrary;
+  } catch (error) {
+    const { code, message } = error as { code?: unknown; message?: unknown };
+    if (code === "ERR_MODULE_NOT_FOUND" && String(message).includes(`'${name}'`)) {
+      throw new CliError(
+        "--store needs @stepwise/sqlite, which is not installed; run `npm install @stepwise/sqlite` in the project that has @stepwise/cli",
+        1,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
 }
 
 async function loadServerLibrary(): Promise<ServerLibrary> {

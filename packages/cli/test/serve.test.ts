@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { CliError } from "@stepwise/cli";
 import { serveCommand } from "../src/serve-command.js";
@@ -18,6 +21,20 @@ function capture() {
       },
     },
   };
+}
+
+/** Reads the handler's stream from its start until `text` is out. */
+async function untilAsked(url: string, id: string, expected: string): Promise<void> {
+  const stream = await fetch(`${url}/events/${id}?after_sequence=-1&sse=false`);
+  const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  while (!text.includes(expected)) {
+    const { done, value } = await reader.read();
+    if (done) assert.fail(`the stream ended before ${expected}`);
+    text += decoder.decode(value);
+  }
+  await reader.cancel();
 }
 
 async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
@@ -85,6 +102,45 @@ describe("stepwise serve", () => {
       assert.fail("the interview did not end");
     } finally {
       await serving.close();
+    }
+  });
+
+  it("with --store, answers after a restart a question asked before it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "stepwise-serve-store-"));
+    const store = join(dir, "runs.db");
+    try {
+      const { written, output } = capture();
+      const first = await serveCommand(fixture("approval.ts"), { port: 0, store }, output, {});
+      let id: string;
+      try {
+        assert.match(written.stdout, /Runs and handlers are kept in .*runs\.db/);
+        const started = await post(`${first.url}/workflows/approvals/run-nowait`, {});
+        id = started.json.handler_id;
+        await untilAsked(first.url, id, '"prompt":"approve?"');
+      } finally {
+        await first.close();
+      }
+      const second = await serveCommand(fixture("approval.ts"), { port: 0, store }, output, {});
+      try {
+        const sent = await post(`${second.url}/events/${id}`, {
+          event: { type: "ApprovalResponse", value: { approved: true } },
+        });
+        assert.equal(sent.status, 200, JSON.stringify(sent.json));
+        for (let i = 0; i < 200; i++) {
+          const handler = await (await fetch(`${second.url}/handlers/${id}`)).json();
+          if (handler.status !== "running") {
+            assert.equal(handler.status, "completed");
+            assert.equal(handler.result.value.result, "approved");
+            return;
+          }
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        assert.fail("the approval did not end");
+      } finally {
+        await second.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

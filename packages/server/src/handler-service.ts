@@ -226,12 +226,15 @@ export class HandlerService {
   }
 
   /** The handler's record and its run's events (null when nothing kept them). */
-  async events(handlerId: string): Promise<HandlerEvents | null> {
+  async events(
+    handlerId: string,
+    workflowOf: (name: string) => Workflow | undefined = () => undefined,
+  ): Promise<HandlerEvents | null> {
     const live = this.#live.get(handlerId);
     if (live) return { record: live.record, feed: live.feed };
     const record = await this.store.get(handlerId);
     if (!record) return null;
-    const stored = (await this.store.events?.(record)) ?? null;
+    const stored = (await this.store.events?.(record, workflowOf(record.workflowName))) ?? null;
     return { record, feed: stored ? RunFeed.fromStored(stored) : null };
   }
 

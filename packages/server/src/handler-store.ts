@@ -4,6 +4,7 @@
  * In memory by default; a durable store (e.g. next to a SQLite runtime's journal) keeps them
  * across restarts. See ARCHITECTURE.md beside this package.
  */
+import type { Event, Workflow } from "@stepwise/core";
 import type { EventEnvelope } from "./envelope.js";
 
 /** A handler's status, as on the wire. */
@@ -44,13 +45,15 @@ export interface HandlerQuery {
   readonly workflowName?: readonly string[];
 }
 
-/** An event a run published, as a store keeps it for runs no longer in this process. */
-export interface StoredEvent {
+/**
+ * An event a run published, as a store keeps it for runs no longer in this process: as its
+ * envelope, or as the event (a journal's, revived with the workflow's event classes).
+ */
+export type StoredEvent = {
   readonly seq: number;
-  readonly envelope: EventEnvelope;
   /** `StepStateChanged`, `WorkflowIdleEvent`, `UnhandledEvent`. */
   readonly internal: boolean;
-}
+} & ({ readonly envelope: EventEnvelope } | { readonly event: Event });
 
 /**
  * Where handler records live. Every method may answer at once or with a promise; the server
@@ -66,10 +69,14 @@ export interface HandlerStore {
   delete(handlerId: string): MaybePromise<boolean>;
   /**
    * What a run published, for a handler whose run is not in this process (it ended before a
-   * restart): read from a durable runtime's journal. A store without it serves such handlers'
-   * records but not their streams.
+   * restart): read from a durable runtime's journal (`workflow` is the one served under the
+   * record's name, when it still is). A store without it serves such handlers' records but not
+   * their streams. `@stepwise/sqlite`'s `runtime.handlerStore()` has it.
    */
-  events?(record: HandlerRecord): MaybePromise<readonly StoredEvent[] | null>;
+  events?(
+    record: HandlerRecord,
+    workflow: Workflow | undefined,
+  ): MaybePromise<readonly StoredEvent[] | null>;
 }
 
 /** Keeps handler records in this process: they live as long as the server does. */

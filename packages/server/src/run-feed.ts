@@ -96,6 +96,11 @@ export class RunFeed {
   static fromStored(events: readonly StoredEvent[]): RunFeed {
     const feed = new RunFeed();
     for (const stored of events) {
+      if ("event" in stored) {
+        const isTerminal = stored.event instanceof StopEvent;
+        feed.push(new FeedEntry(stored.seq, stored.internal, isTerminal, stored.event));
+        continue;
+      }
       const types = stored.envelope.types ?? [];
       const isTerminal = stored.envelope.type === "StopEvent" || types.includes("StopEvent");
       feed.push(new FeedEntry(stored.seq, stored.internal, isTerminal, null, stored.envelope));

@@ -14,5 +14,7 @@
  * @module
  */
 export type { Synchronous } from "./database.js";
+export type { HandlerRow, HandlerRowQuery, JournaledEvent } from "./handler-store.js";
+export { SqliteHandlerStore } from "./handler-store.js";
 export type { SqliteRuntimeOptions } from "./sqlite-runtime.js";
 export { SqliteRuntime } from "./sqlite-runtime.js";

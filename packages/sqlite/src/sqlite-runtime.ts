@@ -27,6 +27,7 @@ import {
 } from "@stepwise/core/runtime";
 import type Database from "better-sqlite3";
 import { fileError, openJournalFile, type Synchronous } from "./database.js";
+import { type HandlerRow, SqliteHandlerStore } from "./handler-store.js";
 import { type RunRow, readRun, stepNames } from "./load-run.js";
 import { OwnerLease } from "./owner-lease.js";
 
@@ -106,6 +107,7 @@ export class SqliteRuntime extends LocalRuntime {
   /** Runs `recover()` read, waiting for their runner to open their journal again. */
   readonly #recovered = new Map<string, OpenRun>();
   #closed = false;
+  #handlerStore: SqliteHandlerStore<HandlerRow> | undefined;
 
   constructor(options: SqliteRuntimeOptions) {
     super(checkOptions(options));
@@ -289,6 +291,17 @@ export class SqliteRuntime extends LocalRuntime {
       )
       .run(Date.now(), runId, this.owner);
     return result.changes > 0;
+  }
+
+  /**
+   * A store for a workflow server's handler records in this file (`@stepwise/server`'s
+   * `HandlerStore`): `createServer({ workflows, runtime, store: runtime.handlerStore() })`.
+   * Handlers, their results and the events of their runs then survive a restart.
+   */
+  handlerStore<R extends HandlerRow = HandlerRow>(): SqliteHandlerStore<R> {
+    this.#checkOpen();
+    this.#handlerStore ??= new SqliteHandlerStore(this.#db, this.path, () => this.#checkOpen());
+    return this.#handlerStore as SqliteHandlerStore<R>;
   }
 
   /**

@@ -28,7 +28,10 @@ export function eventRoutes(app: Hono, state: ServerState): void {
     if (sse && lastEventId !== undefined && INTEGER.test(lastEventId)) {
       after = Number.parseInt(lastEventId, 10);
     }
-    const found = await service.events(c.req.param("id"));
+    const found = await service.events(
+      c.req.param("id"),
+      (name) => state.workflows.get(name)?.workflow,
+    );
     if (!found) throw new HttpError(404, "Handler not found");
     const { record, feed } = found;
     if (!feed) {

@@ -1,0 +1,156 @@
+/**
+ * `SqliteHandlerStore`: the records a workflow server keeps of its handlers (`@stepwise/server`'s
+ * `HandlerStore`), in the runtime's journal file beside the runs they name, and the events of a
+ * handler's run read back from the journal. The server and the runtime then survive a restart
+ * together: every handler is still listed, ended runs keep their result and their stream.
+ */
+import type { Event, Workflow } from "@stepwise/core";
+import { decodePublished, workflowSpec } from "@stepwise/core/runtime";
+import type Database from "better-sqlite3";
+import { fileError } from "./database.js";
+
+/** What the store needs of a handler record; the rest of it is kept as JSON. */
+export interface HandlerRow {
+  readonly handlerId: string;
+  readonly workflowName: string;
+  readonly runId: string;
+  readonly status: string;
+}
+
+/** Which records {@link SqliteHandlerStore.list} returns; an absent field does not filter. */
+export interface HandlerRowQuery {
+  readonly status?: readonly string[];
+  readonly workflowName?: readonly string[];
+}
+
+/** An event a run published, as its journal holds it. */
+export interface JournaledEvent {
+  readonly seq: number;
+  readonly internal: boolean;
+  readonly event: Event;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS stepwise_handlers (
+  id INTEGER PRIMARY KEY,
+  handler_id TEXT NOT NULL UNIQUE,
+  workflow_name TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  record TEXT NOT NULL
+);
+`;
+
+/**
+ * Handler records in a {@link SqliteRuntime}'s file (`runtime.handlerStore()`), in the order
+ * they were first put. Pass it to `createServer({ runtime, store })` of `@stepwise/server`.
+ */
+export class SqliteHandlerStore<R extends HandlerRow = HandlerRow> {
+  readonly #db: Database.Database;
+  readonly #path: string;
+  readonly #isOpen: () => void;
+
+  /** @internal made by `SqliteRuntime.handlerStore()`. */
+  constructor(db: Database.Database, path: string, checkOpen: () => void) {
+    this.#db = db;
+    this.#path = path;
+    this.#isOpen = checkOpen;
+    this.#guard("creating its handlers table", () => db.exec(SCHEMA));
+  }
+
+  /** Inserts or replaces the record with this `handlerId` (keeping its place in the order). */
+  put(record: R): void {
+    this.#guard(`storing handler \`${record.handlerId}\``, () => {
+      this.#db
+        .prepare(
+          `INSERT INTO stepwise_handlers (handler_id, workflow_name, run_id, status, record) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (handler_id) DO UPDATE SET workflow_name = excluded.workflow_name,
+             run_id = excluded.run_id, status = excluded.status, record = excluded.record`,
+        )
+        .run(
+          record.handlerId,
+          record.workflowName,
+          record.runId,
+          record.status,
+          JSON.stringify(record),
+        );
+    });
+  }
+
+  get(handlerId: string): R | undefined {
+    return this.#guard(`reading handler \`${handlerId}\``, () => {
+      const json = this.#db
+        .prepare("SELECT record FROM stepwise_handlers WHERE handler_id = ?")
+        .pluck()
+        .get(handlerId) as string | undefined;
+      return json === undefined ? undefined : (JSON.parse(json) as R);
+    });
+  }
+
+  /** The records that match, in the order they were first put. */
+  list(query: HandlerRowQuery = {}): R[] {
+    const where: string[] = [];
+    const params: string[] = [];
+    for (const [column, values] of [
+      ["status", query.status],
+      ["workflow_name", query.workflowName],
+    ] as const) {
+      if (values === undefined) continue;
+      where.push(`${column} IN (${values.map(() => "?").join(", ")})`);
+      params.push(...values);
+      if (values.length === 0) return [];
+    }
+    const sql = `SELECT record FROM stepwise_handlers${where.length > 0 ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY id`;
+    return this.#guard("listing handlers", () =>
+      (
+        this.#db
+          .prepare(sql)
+          .pluck()
+          .all(...params) as string[]
+      ).map((json) => JSON.parse(json) as R),
+    );
+  }
+
+  /** Removes a record; returns whether there was one. */
+  delete(handlerId: string): boolean {
+    return this.#guard(
+      `deleting handler \`${handlerId}\``,
+      () =>
+        this.#db.prepare("DELETE FROM stepwise_handlers WHERE handler_id = ?").run(handlerId)
+          .changes > 0,
+    );
+  }
+
+  /**
+   * What the record's run published, from the journal (its latest run with that id), decoded
+   * with the workflow's events; null when the journal has no such run or no workflow is given.
+   */
+  events(record: R, workflow?: Workflow): JournaledEvent[] | null {
+    if (!workflow) return null;
+    const registry = workflowSpec(workflow).registry;
+    return this.#guard(`reading the events of run \`${record.runId}\``, () => {
+      const key = this.#db
+        .prepare("SELECT id FROM stepwise_runs WHERE run_id = ? ORDER BY id DESC LIMIT 1")
+        .pluck()
+        .get(record.runId) as number | undefined;
+      if (key === undefined) return null;
+      const rows = this.#db
+        .prepare("SELECT event FROM stepwise_events WHERE run = ? ORDER BY seq")
+        .pluck()
+        .all(key) as string[];
+      return rows.map((json) => {
+        const entry = decodePublished(JSON.parse(json), registry, { runId: record.runId });
+        return { seq: entry.seq, internal: entry.internal, event: entry.event };
+      });
+    });
+  }
+
+  #guard<T>(doing: string, body: () => T): T {
+    this.#isOpen();
+    try {
+      return body();
+    } catch (error) {
+      throw fileError(error, this.#path, doing);
+    }
+  }
+}
