@@ -135,7 +135,7 @@ export { TestClock } from "./runtime/clock.js";
 export type { InMemoryRuntimeOptions } from "./runtime/in-memory.js";
 // Runtimes: where runs execute, and the clocks they use.
 export { InMemoryRuntime } from "./runtime/in-memory.js";
-export type { RunEnd, RunObserver } from "./runtime/observer.js";
+export type { RunEnd, RunObserver, RunView } from "./runtime/observer.js";
 export type { LoggedEvent, SubscribeOptions } from "./runtime/run-log.js";
 export type { ContextSnapshot, StoreSerializer } from "./snapshot.js";
 export { jsonSerializer } from "./snapshot.js";

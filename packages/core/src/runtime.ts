@@ -67,7 +67,7 @@ export type { ChannelHost, StepChannel, WaiterStatus } from "./runtime/invocatio
 export { Invocation } from "./runtime/invocation.js";
 export type { LocalRuntimeOptions, StoredRun } from "./runtime/local-runtime.js";
 export { LocalRuntime } from "./runtime/local-runtime.js";
-export type { RunEnd, RunObserver } from "./runtime/observer.js";
+export type { RunEnd, RunObserver, RunView } from "./runtime/observer.js";
 export type { RebuiltRun } from "./runtime/rebuild.js";
 export { rebuildRun } from "./runtime/rebuild.js";
 export type { LoggedEvent, SubscribeOptions } from "./runtime/run-log.js";

@@ -111,6 +111,7 @@ const runJson = z.object({
   timers: z.record(z.string(), z.object({ dueAt: time, tick: tickJson })),
   streams: z.record(z.string(), streamJson),
   lastStream: count,
+  annotations: z.record(z.string(), z.string()).optional(),
 });
 
 /** A whole snapshot: the envelope, the run (null before any run) and the store. */

@@ -156,6 +156,7 @@ class StateReader {
       timers,
       streams,
       lastStream: Math.max(json.lastStream, this.#maxStream),
+      ...(json.annotations ? { annotations: { ...json.annotations } } : {}),
       active,
       queued,
       retriesPending: this.#retryCount,

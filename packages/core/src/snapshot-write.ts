@@ -32,6 +32,7 @@ const RUN_FIELDS = {
   timers: "written",
   streams: "written",
   lastStream: "written",
+  annotations: "written",
   active: "derived",
   queued: "derived",
   retriesPending: "derived",
@@ -118,6 +119,7 @@ export function encodeRunState(state: RunState): Record<string, unknown> {
     timers,
     streams,
     lastStream: state.lastStream,
+    ...(state.annotations ? { annotations: { ...state.annotations } } : {}),
   };
 }
 

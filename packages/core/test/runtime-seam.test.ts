@@ -630,3 +630,68 @@ describe("run({ runtime })", () => {
     );
   });
 });
+
+describe("run annotations", () => {
+  const noting = (note: string): RunObserver => ({
+    runStarted: (run, resumed) => {
+      if (!resumed) run.annotate("note", note);
+    },
+  });
+
+  it("keep an observer's note with the run, in its snapshot", async () => {
+    const wf = hitlFlow(new LocalRuntime({ observers: [noting("first")] }));
+    const handler = wf.run({ topic: "t" });
+    await sleep(10);
+    const snapshot = JSON.parse(JSON.stringify(handler.ctx.toJSON()));
+    await handler.cancel();
+    assert.deepEqual(snapshot.run.annotations, { note: "first" });
+    let seen: unknown;
+    const again = hitlFlow(
+      new LocalRuntime({ observers: [{ runStarted: (run) => void (seen = run.annotations) }] }),
+    );
+    const resumed = again.run(undefined, { ctx: Context.fromJSON(again, snapshot) });
+    await sleep(5);
+    assert.deepEqual(seen, { note: "first" });
+    await resumed.cancel();
+  });
+
+  it("survive a journal: a recovered run has them", async () => {
+    const disk = new Map();
+    const first = new MemoryJournalRuntime(disk);
+    const wf = new Workflow({
+      runtime: first,
+      timeout: null,
+      name: "Noted",
+      observers: [noting("kept")],
+    }).addStep(
+      "wait",
+      { accepts: StartEvent, emits: StopEvent },
+      async (_e: StartEvent, ctx: Context) => {
+        await ctx.waitForEvent(Answer, { timeout: null });
+        return new StopEvent({ result: "ok" });
+      },
+    );
+    wf.run({}, { runId: "noted" });
+    await sleep(10);
+    let seen: unknown;
+    const second = new MemoryJournalRuntime(disk);
+    const again = new Workflow({
+      runtime: second,
+      timeout: null,
+      name: "Noted",
+      observers: [{ runStarted: (run) => void (seen = run.annotations) }],
+    }).addStep(
+      "wait",
+      { accepts: StartEvent, emits: StopEvent },
+      async (_e: StartEvent, ctx: Context) => {
+        await ctx.waitForEvent(Answer, { timeout: null });
+        return new StopEvent({ result: "ok" });
+      },
+    );
+    const [handler] = await second.recover([again]);
+    assert.ok(handler);
+    await sleep(5);
+    assert.deepEqual(seen, { note: "kept" });
+    await handler.cancel();
+  });
+});

@@ -78,6 +78,9 @@ export function reduceInto(state: RunState, tick: Tick, now: number, commands: C
       break;
     case "store":
       return;
+    case "annotate":
+      (state.annotations ??= {})[tick.key] = tick.value;
+      return;
     case "write":
       if (state.status === "running") commands.push({ type: "write", event: tick.event });
       return;

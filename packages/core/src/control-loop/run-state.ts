@@ -119,6 +119,11 @@ export interface RunState {
   /** Open fan-out collections by id. */
   streams: Record<string, StreamState>;
   lastStream: number;
+  /**
+   * Notes observers keep with the run (e.g. the trace a run belongs to), so a run resumed from
+   * a snapshot or journal, in any process, finds them. Absent until one is written.
+   */
+  annotations?: Record<string, string>;
   /** Busy workers over all steps. */
   active: number;
   /** Queued items over all steps. */

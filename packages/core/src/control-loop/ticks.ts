@@ -128,6 +128,8 @@ export type Tick =
    * a step that runs again after a crash does not publish what the journal already has.
    */
   | { readonly type: "write"; readonly event: unknown; readonly key?: string }
+  /** An observer's note about the run (`run.annotate(key, value)`), kept in the run state. */
+  | { readonly type: "annotate"; readonly key: string; readonly value: string }
   /** The run's store after a write (`ctx.store.set`, `edit`, ...); the loop itself ignores it. */
   | { readonly type: "store"; readonly data: unknown }
   /** Deferred check after the run went quiet; publishes `WorkflowIdleEvent` if still quiet. */

@@ -8,6 +8,18 @@ import type { Event } from "../events.js";
 import type { RunEndStatus, RunInfo } from "./adapter.js";
 import type { Invocation } from "./runner.js";
 
+/**
+ * The run as observers see it in their run-level calls: its id and workflow, plus notes they
+ * keep with it. A note is journaled and snapshotted with the run, so a run resumed from a
+ * snapshot or journal (in any process) still has it: `@stepwise/otel` keeps the trace a run
+ * belongs to there, to link a resumed run to it.
+ */
+export interface RunView extends RunInfo {
+  readonly annotations: Readonly<Record<string, string>>;
+  /** Keeps `value` under `key` with the run (no-op once the run has ended). */
+  annotate(key: string, value: string): void;
+}
+
 /** What a run ended with, for observers. */
 export interface RunEnd {
   readonly status: RunEndStatus;
@@ -24,9 +36,9 @@ export interface RunObserver {
    * that an observer sees the caller's context (a tracing span). The run starts later, on a
    * microtask, or once a `numConcurrentRuns` slot frees up.
    */
-  runCreated?(run: RunInfo, resumed: boolean, at: number): void;
+  runCreated?(run: RunView, resumed: boolean, at: number): void;
   /** The run started, or resumed from a snapshot or journal. */
-  runStarted?(run: RunInfo, resumed: boolean, at: number): void;
+  runStarted?(run: RunView, resumed: boolean, at: number): void;
   /** A step invocation starts (`invocation.item.attempts` is its retry number). */
   stepStarted?(invocation: Invocation, at: number): void;
   /**
@@ -39,11 +51,11 @@ export interface RunObserver {
   /** An invocation parked in `waitForEvent`. */
   waitStarted?(invocation: Invocation, waiter: WaiterSpec, at: number): void;
   /** A waiter resolved (`timedOut` false) or timed out; its step runs again. */
-  waitEnded?(run: RunInfo, step: string, waiterId: string, timedOut: boolean, at: number): void;
+  waitEnded?(run: RunView, step: string, waiterId: string, timedOut: boolean, at: number): void;
   /** A timer of the run fired (run timeout, retry delay, waiter timeout). */
-  timerFired?(run: RunInfo, id: string, at: number): void;
+  timerFired?(run: RunView, id: string, at: number): void;
   /** The run put an event on its log. */
-  eventPublished?(run: RunInfo, seq: number, event: Event, internal: boolean, at: number): void;
+  eventPublished?(run: RunView, seq: number, event: Event, internal: boolean, at: number): void;
   /** The run ended, whatever the outcome. */
-  runEnded?(run: RunInfo, end: RunEnd, at: number): void;
+  runEnded?(run: RunView, end: RunEnd, at: number): void;
 }

@@ -60,7 +60,7 @@ import {
   retryDelay,
   sliceOver,
 } from "./loop-support.js";
-import type { RunEnd, RunObserver } from "./observer.js";
+import type { RunEnd, RunObserver, RunView } from "./observer.js";
 import { type InternalEntry, RunLog } from "./run-log.js";
 import type { StepInfo, WorkflowSpec } from "./spec.js";
 import { TraceRecorder } from "./trace-recorder.js";
@@ -790,8 +790,7 @@ export class Runner implements ChannelHost {
       if (!fn || this.#failedObservers?.has(observer)) continue;
       try {
         // Calls about the run name it; calls about an invocation name the invocation.
-        if (RUN_CALLS.has(method))
-          fn.call(observer, { runId: this.runId, workflowName: this.spec.name }, ...args, at);
+        if (RUN_CALLS.has(method)) fn.call(observer, this.#runView(), ...args, at);
         else fn.call(observer, ...args, at);
       } catch (error) {
         (this.#failedObservers ??= new Set()).add(observer);
@@ -804,6 +803,36 @@ export class Runner implements ChannelHost {
         }
       }
     }
+  }
+
+  #view: RunView | null = null;
+
+  /** The run as observers see it (made once, on the first run-level call). */
+  #runView(): RunView {
+    if (this.#view) return this.#view;
+    const state = this.#state;
+    const apply = (key: string, value: string) =>
+      this.#apply({ type: "annotate", key, value }, this.#clock.now());
+    this.#view = {
+      runId: this.runId,
+      workflowName: this.spec.name,
+      get annotations() {
+        return state.annotations ?? {};
+      },
+      annotate: (key, value) => {
+        if (this.#ended) return;
+        if (typeof key !== "string" || typeof value !== "string") {
+          throw new WorkflowRuntimeError("invalidOption", {
+            method: "run.annotate()",
+            option: "key and value",
+            expected: "strings",
+          });
+        }
+        if (this.#started) this.dispatch({ type: "annotate", key, value });
+        else apply(key, value);
+      },
+    };
+    return this.#view;
   }
 
   // --- steps --------------------------------------------------------------------------------

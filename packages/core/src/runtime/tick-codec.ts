@@ -141,6 +141,8 @@ function encodeTickJson(tick: Tick): Record<string, unknown> {
         : { type: tick.type, event: at("event", () => encodeValue(tick.event)), key: tick.key };
     case "store":
       return { type: tick.type, data: at("data", () => encodeValue(tick.data)) };
+    case "annotate":
+      return { type: tick.type, key: tick.key, value: tick.value };
     case "idleCheck":
       return { type: tick.type };
     default:
@@ -300,6 +302,7 @@ const tickJson = z.discriminatedUnion("type", [
   z.object({ type: z.literal("crash"), error: errorInfoJson }),
   z.object({ type: z.literal("write"), event: z.unknown(), key: z.string().optional() }),
   z.object({ type: z.literal("store"), data: z.unknown() }),
+  z.object({ type: z.literal("annotate"), key: z.string(), value: z.string() }),
   z.object({ type: z.literal("idleCheck") }),
 ]);
 const publishedJson = z.object({
@@ -502,6 +505,8 @@ class TickReader {
       }
       case "store":
         return { type: "store", data: this.#value(json.data, "data") };
+      case "annotate":
+        return { type: "annotate", key: json.key, value: json.value };
       case "idleCheck":
         return { type: "idleCheck" };
     }
