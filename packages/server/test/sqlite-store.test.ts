@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
 import { createServer, type HandlerRecord, type RunningServer, serve } from "@stepwise/server";
 import { SqliteRuntime } from "@stepwise/sqlite";
 import { allWorkflows } from "./fixtures/workflows.js";
@@ -101,6 +103,77 @@ describe("a server on a SQLite runtime and its handler store", () => {
     assert.equal(kept.json.result.value.result, "Hello, Ada!");
     assert.deepEqual(await allFrames(third.server.url, handlerId), frames);
     await stop(third);
+  });
+});
+
+const CHILD = join(dirname(fileURLToPath(import.meta.url)), "fixtures", "serve-child.ts");
+
+/** Starts a server process on `path`; resolves to it and its URL once it listens. */
+function spawnServer(path: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(
+    process.execPath,
+    ["--conditions=@stepwise/source", "--import", "tsx", CHILD, path],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  return new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      const line = out.split("\n")[0];
+      if (out.includes("\n") && line) resolve({ child, url: line.trim() });
+    });
+    child.once("exit", (code, signal) =>
+      reject(new Error(`the server process exited (${code ?? signal}) before listening`)),
+    );
+  });
+}
+
+function kill(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once("exit", () => resolve());
+    child.kill("SIGKILL");
+  });
+}
+
+describe("a server process killed with SIGKILL", () => {
+  it("comes back on the same file: the question is answered, the stream whole", async () => {
+    const path = join(dir, "killed.db");
+    const first = await spawnServer(path);
+    let handlerId: string;
+    try {
+      const started = await http(`${first.url}/workflows/hitl/run-nowait`, "POST", {});
+      assert.equal(started.status, 200, started.text);
+      handlerId = started.json.handler_id;
+      const stream = new StreamReader(
+        await fetch(`${first.url}/events/${handlerId}?after_sequence=-1`),
+      );
+      await stream.until("AskEvent");
+      await kill(first.child);
+      // The connection of the killed server ends.
+      await stream.rest().catch(() => []);
+    } finally {
+      await kill(first.child);
+    }
+    const second = await spawnServer(path);
+    try {
+      const { url } = second;
+      const resumed = new StreamReader(
+        await fetch(`${url}/events/${handlerId}?after_sequence=-1&include_internal=true`),
+      );
+      await resumed.until("AskEvent");
+      const sent = await http(`${url}/events/${handlerId}`, "POST", {
+        event: { type: "AnswerEvent", value: { response: "Ada" } },
+      });
+      assert.equal(sent.status, 200, sent.text);
+      await resumed.rest();
+      const ended = await waitForEnd(url, handlerId);
+      assert.equal(ended.json.status, "completed");
+      assert.equal(ended.json.result.value.result, "Hello, Ada!");
+      assertWhole(await allFrames(url, handlerId));
+    } finally {
+      await kill(second.child);
+    }
   });
 });
 
