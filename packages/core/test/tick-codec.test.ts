@@ -89,6 +89,7 @@ const samples: { [K in Tick["type"]]: Record<string, Extract<Tick, { type: K }>>
     },
   },
   resume: { resume: { type: "resume", timeoutMs: null } },
+  annotate: { annotate: { type: "annotate", key: "otel.traceparent", value: "00-abc-def-01" } },
   addEvent: {
     addEvent: {
       type: "addEvent",

@@ -7,6 +7,7 @@ import {
   type Attributes,
   type Context,
   context,
+  isSpanContextValid,
   type Link,
   type Span,
   type SpanContext,
@@ -23,7 +24,7 @@ import {
   WorkflowFailedEvent,
   WorkflowTimedOutEvent,
 } from "@stepwise/core";
-import type { Invocation, RunInfo, StepOutcome, WaiterSpec } from "@stepwise/core/runtime";
+import type { Invocation, RunInfo, RunView, StepOutcome, WaiterSpec } from "@stepwise/core/runtime";
 import {
   ATTR_ERROR_TYPE,
   ATTR_EVENT_TYPE,
@@ -142,6 +143,25 @@ export function createTracingObserver(options: TracingOptions = {}): RunObserver
   return new TracingObserver(tracer);
 }
 
+/** The run annotation that keeps the run span's context, as a W3C `traceparent`. */
+export const TRACE_NOTE = "otel.traceparent";
+
+function formatTraceparent(span: SpanContext): string {
+  return `00-${span.traceId}-${span.spanId}-${(span.traceFlags & 0xff).toString(16).padStart(2, "0")}`;
+}
+
+function parseTraceparent(value: string | undefined): SpanContext | undefined {
+  const match = value ? /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/.exec(value) : null;
+  if (!match) return undefined;
+  const span: SpanContext = {
+    traceId: match[1] as string,
+    spanId: match[2] as string,
+    traceFlags: Number.parseInt(match[3] as string, 16),
+    isRemote: true,
+  };
+  return isSpanContextValid(span) ? span : undefined;
+}
+
 class TracingObserver implements RunObserver {
   readonly #tracer: Tracer;
   readonly #runs = new Map<string, RunSpans>();
@@ -159,7 +179,7 @@ class TracingObserver implements RunObserver {
     this.#created.set(run.runId, context.active());
   }
 
-  runStarted(run: RunInfo, resumed: boolean): void {
+  runStarted(run: RunView, resumed: boolean): void {
     const parent = this.#created.get(run.runId) ?? context.active();
     this.#created.delete(run.runId);
     const attributes: Attributes = {
@@ -168,13 +188,18 @@ class TracingObserver implements RunObserver {
       [ATTR_RUN_RESUMED]: resumed,
     };
     let links: Link[] | undefined;
-    const earlier = resumed ? this.#ended.get(run.runId) : undefined;
+    // The run's earlier span: remembered here, or (in another process) kept with the run.
+    const earlier = resumed
+      ? (this.#ended.get(run.runId) ?? parseTraceparent(run.annotations[TRACE_NOTE]))
+      : undefined;
     if (earlier) links = [{ context: earlier, attributes: { [ATTR_RUN_RESUMED]: true } }];
     const span = this.#tracer.startSpan(
       `${SPAN_RUN} ${run.workflowName}`,
       { kind: SpanKind.INTERNAL, attributes, links },
       parent,
     );
+    const own = span.spanContext();
+    if (isSpanContextValid(own)) run.annotate(TRACE_NOTE, formatTraceparent(own));
     this.#runs.set(run.runId, new RunSpans(span, trace.setSpan(parent, span), run.workflowName));
   }
 

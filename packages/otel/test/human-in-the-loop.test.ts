@@ -242,11 +242,34 @@ describe("resumed runs", () => {
     const run = after.one("workflow.run Approval");
     assert.equal(run.attributes[ATTR_RUN_RESUMED], true);
     assert.equal(run.attributes[ATTR_RUN_ID], first.runId);
-    assert.deepEqual(run.links, []);
     assert.equal(
       spanTree(after.spans()),
       ["workflow.run Approval [completed]", "  workflow.step approve [event]"].join("\n"),
     );
     await first.cancel();
+    // The first run's span context was kept with the run (an annotation in its journal).
+    const earlier = before.one("workflow.run Approval").spanContext();
+    assert.deepEqual(
+      run.links.map((link) => [link.context.traceId, link.context.spanId]),
+      [[earlier.traceId, earlier.spanId]],
+    );
+  });
+
+  it("resumed from a snapshot by another tracer link to the span the snapshot kept", async () => {
+    const before = tracing();
+    const first = approval([before.observer]).run();
+    await untilAsked(first);
+    const snapshot = JSON.parse(JSON.stringify(first.ctx.toJSON()));
+    await first.cancel().catch(() => {});
+    const after = tracing();
+    const wf = approval([after.observer]);
+    const resumed = wf.run(undefined, { ctx: RunContext.fromJSON(wf, snapshot) });
+    resumed.sendEvent(new Reply({ answer: "later" }));
+    assert.equal(await resumed, "later");
+    const earlier = before.one("workflow.run Approval").spanContext();
+    assert.deepEqual(
+      after.one("workflow.run Approval").links.map((link) => link.context.spanId),
+      [earlier.spanId],
+    );
   });
 });

@@ -402,9 +402,9 @@ export class Runner implements ChannelHost {
   start(): void {
     if (this.#started || this.#ended) return;
     this.#started = true;
-    this.#observe("runStarted", this.#startTick.type === "resume");
     this.#buffer = [this.#startTick, ...this.#buffer.slice(this.#bufferHead)];
     this.#bufferHead = 0;
+    this.#observe("runStarted", this.#startTick.type === "resume");
     this.#drain();
   }
 
@@ -828,8 +828,15 @@ export class Runner implements ChannelHost {
             expected: "strings",
           });
         }
-        if (this.#started) this.dispatch({ type: "annotate", key, value });
-        else apply(key, value);
+        if (!this.#started) {
+          apply(key, value);
+          return;
+        }
+        // Observers annotate from inside their calls: the tick waits for the loop's next drain.
+        this.#buffer.push({ type: "annotate", key, value });
+        queueMicrotask(() => {
+          if (!this.#ended && !this.#draining && !this.#paused) this.#drain();
+        });
       },
     };
     return this.#view;
