@@ -60,14 +60,8 @@ export class LocalRuntime implements Runtime {
   #plain: RunServices | null = null;
   /** Runs admitted in this turn, started together on one microtask. */
   #toStart: Runner[] = [];
-  readonly #services = {
-    clock: null as unknown as Clock,
-    journal: null,
-    observers: [] as readonly RunObserver[],
-    ended: (runner: Runner) => {
-      this.#runs.delete(runner.runId);
-    },
-  } satisfies RunServices;
+  /** What every run of this runtime shares (a journal and `keepEvents` are added per run). */
+  readonly #services: RunServices;
   readonly #startAll = () => {
     const runners = this.#toStart;
     this.#toStart = [];
@@ -86,8 +80,14 @@ export class LocalRuntime implements Runtime {
   constructor(options: LocalRuntimeOptions = {}) {
     this.clock = options.clock ?? systemClock;
     this.#observers = options.observers ?? [];
-    this.#services.clock = this.clock;
-    this.#services.observers = this.#observers;
+    this.#services = {
+      clock: this.clock,
+      journal: null,
+      observers: this.#observers,
+      ended: (runner: Runner) => {
+        this.#runs.delete(runner.runId);
+      },
+    };
   }
 
   /** Where a run's batches go: null keeps nothing (the in-memory runtime). */

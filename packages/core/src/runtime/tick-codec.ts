@@ -346,14 +346,10 @@ export function decodeTick(
   }
   const parsed = tickJson.safeParse(json);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const path = (issue?.path ?? []).reduce<string>(
-      (text, segment) => appendPath(text, segment as string | number),
-      "",
-    );
+    const { path, message } = firstIssue(parsed.error, "not a tick");
     throw new JournalError(
       "malformed",
-      `${entryName(options)} is malformed at \`${path || "(root)"}\`: ${issue?.message ?? "not a tick"}. Journals are read exactly as stepwise wrote them.`,
+      `${entryName(options)} is malformed at \`${path || "(root)"}\`: ${message}. Journals are read exactly as stepwise wrote them.`,
       { ...where, path },
     );
   }
@@ -363,6 +359,19 @@ export function decodeTick(
   } catch (error) {
     throw journalError(error, where, entryName(options));
   }
+}
+
+/** The first problem zod found, as a path in the JSON and its message. */
+function firstIssue(
+  error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] },
+  otherwise: string,
+): { path: string; message: string } {
+  const issue = error.issues[0];
+  const path = (issue?.path ?? []).reduce<string>(
+    (text, segment) => appendPath(text, segment as string | number),
+    "",
+  );
+  return { path, message: issue?.message ?? otherwise };
 }
 
 /**
@@ -376,14 +385,10 @@ export function decodePublished(
 ): PublishedEntry {
   const parsed = publishedJson.safeParse(json);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const path = (issue?.path ?? []).reduce<string>(
-      (text, segment) => appendPath(text, segment as string | number),
-      "",
-    );
+    const { path, message } = firstIssue(parsed.error, "not an entry");
     throw new JournalError(
       "malformed",
-      `A published event${options.runId ? ` of run \`${options.runId}\`` : ""} is malformed at \`${path || "(root)"}\`: ${issue?.message ?? "not an entry"}.`,
+      `A published event${options.runId ? ` of run \`${options.runId}\`` : ""} is malformed at \`${path || "(root)"}\`: ${message}.`,
       { ...(options.runId ? { runId: options.runId } : {}), path },
     );
   }
