@@ -6,8 +6,32 @@ import type { Context } from "./context.js";
 import { WorkflowRuntimeError } from "./errors.js";
 import type { Event } from "./events.js";
 import type { LoggedEvent, SubscribeOptions } from "./runtime/run-log.js";
-import type { Runner } from "./runtime/runner.js";
 import type { RunTrace } from "./trace.js";
+
+/**
+ * What a {@link WorkflowHandler} drives: the runner of a run in this process, or a run that a
+ * runtime executes elsewhere (another process, a database) and reaches over its own channels.
+ */
+export interface RunHandle {
+  readonly runId: string;
+  readonly workflowName: string;
+  /** Whether the run has ended (with a result or an error). */
+  readonly isEnded: boolean;
+  /** Settles with the run's result or rejects with its error; never rejects unhandled. */
+  readonly result: Promise<unknown>;
+  /** The sequence number of the latest event published (-1 before the first). */
+  readonly lastSeq: number;
+  /** The run's one in-process reader (see `WorkflowHandler.streamEvents`). */
+  streamEvents(includeInternal: boolean): AsyncIterable<Event>;
+  /** Follows the run's numbered log (options already checked). */
+  subscribe(options: SubscribeOptions): AsyncIterable<LoggedEvent>;
+  /** Sends an event into the run, to every acceptor or to `step` only. */
+  send(event: Event, step: string | undefined): void;
+  /** Asks the run to cancel; `result` settles when it has ended. */
+  cancel(): void;
+  /** What the run did so far. */
+  trace(): RunTrace;
+}
 
 /** Options of `handler.streamEvents()`. */
 export interface StreamEventsOptions {
@@ -25,11 +49,11 @@ export interface StreamEventsOptions {
  * const result = await handler;
  */
 export class WorkflowHandler<TResult = any> implements Promise<TResult> {
-  readonly #runner: Runner;
-  readonly #ctx: Context;
+  readonly #runner: RunHandle;
+  readonly #ctx: Context | (() => Context);
 
-  /** @internal Made by `Workflow.run()`. */
-  constructor(runner: Runner, ctx: Context) {
+  /** @internal Made by a runtime (`Workflow.run()` asks it): `ctx` may be given lazily. */
+  constructor(runner: RunHandle, ctx: Context | (() => Context)) {
     this.#runner = runner;
     this.#ctx = ctx;
   }
@@ -41,7 +65,8 @@ export class WorkflowHandler<TResult = any> implements Promise<TResult> {
 
   /** The run's context, seen from outside: its store, `sendEvent`, `toJSON()`. */
   get ctx(): Context {
-    return this.#ctx;
+    const ctx = this.#ctx;
+    return typeof ctx === "function" ? ctx() : ctx;
   }
 
   /** Whether the run has ended (with a result or an error). */
@@ -93,17 +118,17 @@ export class WorkflowHandler<TResult = any> implements Promise<TResult> {
         received: String(after),
       });
     }
-    return this.#runner.eventLog.subscribe(options);
+    return this.#runner.subscribe(options);
   }
 
   /** The sequence number of the latest event the run published (-1 before the first). */
   get lastSeq(): number {
-    return this.#runner.eventLog.nextSeq - 1;
+    return this.#runner.lastSeq;
   }
 
   /** Sends an event into the run (fire-and-forget), to every acceptor or to `step` only. */
   sendEvent(event: Event, options: { step?: string } = {}): void {
-    this.#runner.send(event, options.step, null);
+    this.#runner.send(event, options.step);
   }
 
   /**
@@ -148,6 +173,6 @@ export class WorkflowHandler<TResult = any> implements Promise<TResult> {
   }
 
   toString(): string {
-    return `WorkflowHandler(${this.#runner.spec.name}, runId=${this.#runner.runId})`;
+    return `WorkflowHandler(${this.#runner.workflowName}, runId=${this.#runner.runId})`;
   }
 }

@@ -48,6 +48,7 @@ export {
   errorClassProblems,
   isFailureJson,
 } from "./failure.js";
+export type { RunHandle } from "./handler.js";
 export type {
   JournalBatch,
   JournalEntry,

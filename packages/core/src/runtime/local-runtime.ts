@@ -54,7 +54,10 @@ export class LocalRuntime implements Runtime {
   readonly name: string = "local";
   readonly clock: Clock;
   readonly #observers: readonly RunObserver[];
-  readonly #runs = new Map<string, { handler: WorkflowHandler; workflowName: string }>();
+  readonly #runs = new Map<
+    string,
+    { handler: WorkflowHandler; workflowName: string; runner: Runner }
+  >();
   readonly #slots = new WeakMap<object, Slots>();
   /** Services shared by every run without a journal (built on first use: `keepsEvents` is a subclass's). */
   #plain: RunServices | null = null;
@@ -138,10 +141,29 @@ export class LocalRuntime implements Runtime {
       runner.onEnd(() => store.onWrite(null));
     }
     const handler = new WorkflowHandler(runner, request.ctx);
-    this.#runs.set(info.runId, { handler, workflowName: info.workflowName });
+    this.#runs.set(info.runId, { handler, workflowName: info.workflowName, runner });
     if (request.signal) cancelOnAbort(request.signal, runner);
     this.#admit(workflow, runner);
     return handler;
+  }
+
+  /**
+   * Stops a run in progress here without ending it ({@link Runner.detach}): it leaves this
+   * runtime's table and slots, and goes on wherever its journal is resumed. A runtime releases
+   * a run that waits idle, or one whose ownership it has lost.
+   * @returns whether there was such a run.
+   */
+  protected releaseRun(runId: string): boolean {
+    const run = this.#runs.get(runId);
+    if (!run) return false;
+    run.runner.detach();
+    this.#runs.delete(runId);
+    return true;
+  }
+
+  /** The runner of a run in progress here (for runtimes that watch their runs' state). */
+  protected runnerOf(runId: string): Runner | undefined {
+    return this.#runs.get(runId)?.runner;
   }
 
   getRun(runId: string): WorkflowHandler | undefined {

@@ -61,7 +61,7 @@ import {
   sliceOver,
 } from "./loop-support.js";
 import type { RunEnd, RunObserver, RunView } from "./observer.js";
-import { type InternalEntry, RunLog } from "./run-log.js";
+import { type InternalEntry, type LoggedEvent, RunLog, type SubscribeOptions } from "./run-log.js";
 import type { StepInfo, WorkflowSpec } from "./spec.js";
 import { TraceRecorder } from "./trace-recorder.js";
 
@@ -148,6 +148,7 @@ export class Runner implements ChannelHost {
   /** Ticks applied since the last look at the time. */
   #sliceTicks = 0;
   #ended = false;
+  #detached = false;
   #cancelRequested = false;
   #eventId: number;
   /** The time of the tick or step result being handled, read once and shared by what it records. */
@@ -319,6 +320,50 @@ export class Runner implements ChannelHost {
 
   get isEnded(): boolean {
     return this.#ended;
+  }
+
+  get workflowName(): string {
+    return this.spec.name;
+  }
+
+  /** The sequence number of the latest event on the run's log (-1 before the first). */
+  get lastSeq(): number {
+    return this.eventLog.nextSeq - 1;
+  }
+
+  /** Follows the run's log (see `RunLog.subscribe`). */
+  subscribe(options: SubscribeOptions): AsyncIterable<LoggedEvent> {
+    return this.eventLog.subscribe(options);
+  }
+
+  /** Whether the run was detached from this runner ({@link Runner.detach}). */
+  get isDetached(): boolean {
+    return this.#detached;
+  }
+
+  /**
+   * Stops driving the run without ending it: nothing more is applied or journaled, timers are
+   * cleared, steps still running are told through `ctx.signal` and their results are dropped,
+   * the log's readers end. The run's result never settles here: the run goes on elsewhere
+   * (rebuilt from its journal by a runtime that released it from memory, or took it over).
+   * End listeners run, so the runtime frees its slot.
+   */
+  detach(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#detached = true;
+    this.#buffer.length = 0;
+    this.#bufferHead = 0;
+    this.#held = [];
+    this.#settle = null;
+    for (const handle of this.#timers.values()) this.#clock.clearTimeout(handle);
+    this.#timers.clear();
+    this.#abort?.abort(new WorkflowCancelledError("runEnded", { status: "released" }));
+    this.eventLog.release();
+    this.eventLog.close();
+    this.#onEnded?.(this);
+    const listeners = this.#endListeners.splice(0);
+    for (const listener of listeners) listener();
   }
 
   get clock(): Clock {
@@ -645,7 +690,7 @@ export class Runner implements ChannelHost {
    * @throws {@link WorkflowRuntimeError} for an unknown step, a step that does not accept the
    * event, or a run that has ended (from outside a step).
    */
-  send(event: unknown, step: string | undefined, from: Invocation | null): void {
+  send(event: unknown, step: string | undefined, from: Invocation | null = null): void {
     if (!isEvent(event)) {
       throw new WorkflowRuntimeError("notAnEvent", {
         method: "sendEvent()",
