@@ -147,6 +147,19 @@ export class WorkflowClient<TClasses extends readonly EventClassLike[] = readonl
   }
 
   /**
+   * A stepwise server's HTML drawing of a workflow (`GET /workflows/{name}/draw`): a
+   * self-contained page of its steps and events, as `stepwise draw` writes it. Python servers
+   * have no such route (404).
+   * @throws {@link WorkflowServerError} 404 for an unknown workflow.
+   */
+  async drawing(workflow: string): Promise<string> {
+    const path = `/workflows/${enc(workflow)}/draw`;
+    const response = await this.#send("GET", path, undefined, undefined, { accept: "text/html" });
+    if (!response.ok) throw await serverError(response, `GET ${path}`);
+    return response.text();
+  }
+
+  /**
    * Runs a workflow and waits for it to end. Resolves to the handler whatever the run's outcome
    * (`status` says: `completed`, `failed` with `error`, `cancelled`).
    * @throws {@link WorkflowServerError} when the server refuses the run (unknown workflow, bad input).

@@ -47,6 +47,12 @@ describe("WorkflowClient: workflows", () => {
     assert.ok(graph.nodes.some((node) => node.node_type === "external"));
   });
 
+  it("reads a workflow's HTML drawing, and a 404 for an unknown workflow", async () => {
+    const page = await client.drawing("hitl");
+    assert.match(page, /<title>HitlFlow · stepwise<\/title>/);
+    await assert.rejects(client.drawing("nope"), { status: 404, detail: "Workflow not found" });
+  });
+
   it("says a server is not healthy when nothing listens", async () => {
     const nowhere = new WorkflowClient({ baseUrl: "http://127.0.0.1:9" });
     assert.equal(await nowhere.isHealthy(), false);

@@ -1,6 +1,7 @@
 /**
  * LlamaIndex's own TypeScript client (`@llamaindex/workflows-client`, from npm) driving a
- * stepwise server over HTTP: every route it has a function for.
+ * stepwise server over HTTP: every route it has a function for, and stepwise's drawing route
+ * through its generic `get`.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -77,6 +78,20 @@ describe("@llamaindex/workflows-client against a stepwise server", () => {
     const graph = await getWorkflowsByNameRepresentation({ client, path: { name: "hitl" } });
     const nodes = (defined(graph.data).graph as { nodes: { id: string }[] }).nodes;
     assert.ok(nodes.some((node) => node.id === "external_step"));
+  });
+
+  it("reads stepwise's HTML drawing with the client's own request function", async () => {
+    // The client has no function for this route (the Python server has none); its `get` does.
+    const { data, response } = await client.get<string>({
+      url: "/workflows/{name}/draw",
+      path: { name: "hitl" },
+      parseAs: "text",
+    });
+    assert.equal(response.status, 200);
+    assert.match(String(data), /<title>HitlFlow · stepwise<\/title>/);
+    const missing = await client.get({ url: "/workflows/{name}/draw", path: { name: "nope" } });
+    assert.equal(missing.response.status, 404);
+    assert.deepEqual(missing.error, { detail: "Workflow not found" });
   });
 
   it("runs a workflow and waits for its result", async () => {

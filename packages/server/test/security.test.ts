@@ -15,6 +15,9 @@ describe("a server with a token", () => {
     assert.deepEqual(wrong.json, { detail: "Invalid token" });
     const run = await call(app, "POST", "/workflows/greet/run", {});
     assert.equal(run.status, 401);
+    const drawing = await call(app, "GET", "/workflows/greet/draw");
+    assert.equal(drawing.status, 401);
+    assert.equal(drawing.headers.get("content-type"), "application/json");
   });
 
   it("serves every route with the token, and /health without it", async () => {
@@ -29,6 +32,9 @@ describe("a server with a token", () => {
       headers,
     );
     assert.equal(run.status, 200);
+    const drawing = await call(app, "GET", "/workflows/greet/draw", undefined, headers);
+    assert.equal(drawing.status, 200);
+    assert.match(drawing.text, /GreetFlow/);
     assert.equal((await call(app, "GET", "/health")).status, 200);
   });
 });

@@ -89,12 +89,36 @@ describe("GET /workflows/{name}/representation", () => {
   });
 });
 
+describe("GET /workflows/{name}/draw", () => {
+  it("gives stepwise's HTML drawing of the workflow, a page that loads nothing from elsewhere", async () => {
+    const reply = await call(fixtureApp(), "GET", "/workflows/hitl/draw");
+    assert.equal(reply.status, 200);
+    assert.equal(reply.headers.get("content-type"), "text/html; charset=UTF-8");
+    assert.match(reply.text, /^<!doctype html>/i);
+    assert.match(reply.text, /<title>HitlFlow · stepwise<\/title>/);
+    assert.match(reply.text, /<meta name="generator" content="@stepwise\/draw">/);
+    assert.match(reply.text, /http-equiv="Content-Security-Policy" content="default-src 'none'/);
+    for (const name of ["ask", "answer", "AskEvent", "AnswerEvent"]) {
+      assert.ok(reply.text.includes(name), `the drawing names ${name}`);
+    }
+  });
+
+  it("draws each workflow under its own name", async () => {
+    const app = fixtureApp();
+    const greet = await call(app, "GET", "/workflows/greet/draw");
+    assert.match(greet.text, /<title>GreetFlow · stepwise<\/title>/);
+    const again = await call(app, "GET", "/workflows/greet/draw");
+    assert.equal(again.text, greet.text);
+  });
+});
+
 describe("errors of the workflow routes", () => {
   it("answers 404 `Workflow not found` for an unknown workflow", async () => {
     const app = fixtureApp();
     for (const [method, path] of [
       ["GET", "/workflows/nope/schema"],
       ["GET", "/workflows/nope/representation"],
+      ["GET", "/workflows/nope/draw"],
       ["POST", "/workflows/nope/run"],
       ["POST", "/workflows/nope/run-nowait"],
     ] as const) {

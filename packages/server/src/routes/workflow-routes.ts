@@ -1,6 +1,6 @@
 /**
  * Workflow routes: `/health`, `/workflows`, and `/workflows/{name}/...` (run, run-nowait,
- * schema, events, representation).
+ * schema, events, representation, draw).
  */
 import {
   Context,
@@ -10,6 +10,7 @@ import {
   WorkflowRuntimeError,
 } from "@stepwise/core";
 import type { Hono, Context as HonoContext } from "hono";
+import { drawingOf } from "../drawing.js";
 import { EventParseError, isPlainObject, parseEvent } from "../event-parse.js";
 import { handlerData } from "../handler-data.js";
 import type { ServedWorkflow } from "../handler-service.js";
@@ -46,6 +47,9 @@ export function workflowRoutes(app: Hono, state: ServerState): void {
   app.get("/workflows/:name/representation", (c) =>
     c.json({ graph: representWorkflow(workflow(c).workflow) }),
   );
+
+  // Not in the Python server: stepwise's own drawing, a page with no outside requests.
+  app.get("/workflows/:name/draw", async (c) => c.html(await drawingOf(workflow(c).workflow)));
 
   const start = async (c: HonoContext) => {
     const served = workflow(c);
