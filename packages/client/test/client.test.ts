@@ -128,6 +128,18 @@ describe("WorkflowClient: streams and events", () => {
     assert.equal((await client.handler(id)).status, "completed");
   });
 
+  it("sends an event to one step with `step`, and gets a 400 for a step the workflow has not", async () => {
+    const { handler_id: id } = await client.runNowait("hitl");
+    const answer = new AnswerEvent({ response: "Bo" });
+    await assert.rejects(client.sendEvent(id, answer, { step: "nope" }), { status: 400 });
+    for await (const ev of client.streamEvents(id)) {
+      if (ev.event instanceof AskEvent) await client.sendEvent(id, answer, { step: "answer" });
+    }
+    const done = await client.handler(id);
+    assert.equal(done.status, "completed");
+    assert.deepEqual(done.result?.value, { result: "Hello, Bo!" });
+  });
+
   it("resumes after `after`, includes internal events when asked, and ends at once when nothing is left", async () => {
     const { handler_id: id } = await client.run("stream", { count: 2 });
     const all = await collect(client.streamEvents(id, { includeInternal: true }));

@@ -155,6 +155,34 @@ describe("@llamaindex/workflows-client against a stepwise server", () => {
     assert.equal((result.data as { result: string }).result, "Hello, Ada!");
   });
 
+  it("sends an event to one step with `step`, and gets a 400 for a step the workflow has not", async () => {
+    const { data } = await postWorkflowsByNameRunNowait({
+      client,
+      path: { name: "hitl" },
+      body: { start_event: {} },
+    });
+    const handlerId = data?.handler_id as string;
+    const event = { type: "AnswerEvent", value: { response: "Bo" } };
+    const wrong = await postEventsByHandlerId({
+      client,
+      path: { handler_id: handlerId },
+      body: { event, step: "nope" },
+    });
+    assert.equal(wrong.response.status, 400);
+    assert.match((wrong.error as { detail: string }).detail, /nope/);
+    const { types, last } = await streamTypes(handlerId, async (type) => {
+      if (type !== "AskEvent") return;
+      const sent = await postEventsByHandlerId({
+        client,
+        path: { handler_id: handlerId },
+        body: { event, step: "answer" },
+      });
+      assert.deepEqual(sent.data, { status: "sent" });
+    });
+    assert.equal(types.at(-1), "StopEvent");
+    assert.equal(last.value.result, "Hello, Bo!");
+  });
+
   it("cancels a run, then purges it; lists handlers with filters", async () => {
     const { data } = await postWorkflowsByNameRunNowait({
       client,
