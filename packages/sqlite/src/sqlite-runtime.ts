@@ -106,6 +106,8 @@ export class SqliteRuntime extends LocalRuntime {
   >;
   /** Runs `recover()` read, waiting for their runner to open their journal again. */
   readonly #recovered = new Map<string, OpenRun>();
+  /** While {@link SqliteRuntime.resumeRun} reads its run: the only run id to load. */
+  #onlyRunId: string | null = null;
   #closed = false;
   #handlerStore: SqliteHandlerStore<HandlerRow> | undefined;
 
@@ -242,12 +244,15 @@ export class SqliteRuntime extends LocalRuntime {
     workflows: ReadonlyMap<string, Workflow>,
   ): Promise<readonly StoredRun[]> {
     let rows: RunRow[];
+    const only = this.#onlyRunId;
     try {
-      rows = this.#db
-        .prepare(
-          "SELECT id, run_id, workflow, steps, base, ticks, events FROM stepwise_runs WHERE owner = ? AND status = 'running' ORDER BY id",
-        )
-        .all(this.owner) as RunRow[];
+      const select =
+        "SELECT id, run_id, workflow, steps, base, ticks, events FROM stepwise_runs WHERE owner = ? AND status = 'running'";
+      rows = (
+        only === null
+          ? this.#db.prepare(`${select} ORDER BY id`).all(this.owner)
+          : this.#db.prepare(`${select} AND run_id = ?`).all(this.owner, only)
+      ) as RunRow[];
     } catch (error) {
       throw fileError(error, this.path, "listing its unfinished runs");
     }
@@ -273,6 +278,65 @@ export class SqliteRuntime extends LocalRuntime {
       });
     }
     return stored;
+  }
+
+  /**
+   * Releases a run that waits idle (no step running or queued, no retry pending: it waits for
+   * an event from outside, a human's answer say) from memory without ending it. Everything it
+   * did is in its journal; {@link SqliteRuntime.resumeRun} rebuilds it from there. Its timers
+   * (the run's timeout, a `waitForEvent` timeout) do not fire while it is released: resume it
+   * by `wakeAt` for them to fire.
+   * @returns null when no such run is in progress here or it is not idle; else `wakeAt`, when
+   * its next timer falls due (the clock's milliseconds), or null when it has none.
+   */
+  releaseIdleRun(runId: string): { readonly wakeAt: number | null } | null {
+    const runner = this.runnerOf(runId);
+    if (!runner || runner.isEnded) return null;
+    const state = runner.state;
+    const isIdle =
+      state.status === "running" &&
+      state.idleNotified &&
+      state.active === 0 &&
+      state.queued === 0 &&
+      state.retriesPending === 0;
+    if (!isIdle) return null;
+    let wakeAt: number | null = null;
+    for (const timer of Object.values(state.timers)) {
+      if (wakeAt === null || timer.dueAt < wakeAt) wakeAt = timer.dueAt;
+    }
+    this.releaseRun(runId);
+    return { wakeAt };
+  }
+
+  /**
+   * Rebuilds one unfinished run of this owner from its journal and resumes it here, as
+   * `recover()` does for all of them: a run released by {@link SqliteRuntime.releaseIdleRun},
+   * or one another runtime of this owner left. Its log keeps its journaled events and numbers.
+   * @returns its handler (the one in progress here, if it is), in an object because a handler
+   * is a thenable; null when the file has no unfinished run of `workflow` with this id.
+   * @throws {@link JournalError} as `recover()` does, when its journal cannot be read back.
+   */
+  async resumeRun(
+    workflow: Workflow,
+    runId: string,
+  ): Promise<{ readonly handler: WorkflowHandler } | null> {
+    this.#checkOpen();
+    const running = this.getRun(runId);
+    if (running) return { handler: running };
+    // The base class reads the journals synchronously as `recover` begins; only this one.
+    let resumed: Promise<readonly WorkflowHandler[]>;
+    this.#onlyRunId = runId;
+    try {
+      resumed = super.recover([workflow]);
+    } finally {
+      this.#onlyRunId = null;
+    }
+    try {
+      const [handler] = await resumed;
+      return handler ? { handler } : null;
+    } finally {
+      this.#recovered.delete(runId);
+    }
   }
 
   /**
