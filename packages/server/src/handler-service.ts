@@ -1,6 +1,7 @@
 /**
  * The handlers a server started: each run's record in the store, the run itself while it is in
- * this process (its handler and its feed of events), and how a run's end becomes its record.
+ * this process (its handler and its feed of events), how a run's end becomes its record, and
+ * (with `idleTimeout`) the release of idle runs and their return (`idle-release.ts`).
  */
 import {
   type Context,
@@ -11,13 +12,15 @@ import {
   WorkflowCancelledEvent,
   WorkflowFailedEvent,
   type WorkflowHandler,
+  WorkflowIdleEvent,
   WorkflowTimedOutEvent,
 } from "@stepwise/core";
 import { envelopeOf, toJsonSafe } from "./envelope.js";
 import type { HandlerQuery, HandlerRecord, HandlerStatus, HandlerStore } from "./handler-store.js";
 import { HttpError } from "./http-error.js";
+import { type IdleRelease, setTimer } from "./idle-release.js";
 import { createId } from "./ids.js";
-import { pumpRun, RunFeed } from "./run-feed.js";
+import { type FeedEntry, pumpRun, RunFeed } from "./run-feed.js";
 
 /** A workflow as the server serves it. */
 export interface ServedWorkflow {
@@ -36,6 +39,12 @@ interface LiveRun {
   readonly feed: RunFeed;
   /** Resolves to the final record once the run has ended and it is stored. */
   readonly settled: Promise<HandlerRecord>;
+  /** The timer that releases the run when it has been idle long enough. */
+  idleTimer: unknown;
+  /** Released from memory: its end is not this run's (it goes on when resumed). */
+  isReleased: boolean;
+  /** A `/run` request waits for its end: it is not released. */
+  isAwaited: boolean;
 }
 
 /** Options of {@link HandlerService}. */
@@ -47,6 +56,10 @@ export interface HandlerServiceOptions {
   readonly now: () => number;
   /** Told about a failure nobody awaits (a store write when a run ends). */
   readonly report: (message: string, error: unknown) => void;
+  /** The served workflows by name, for runs brought back from a journal. */
+  readonly workflows: ReadonlyMap<string, ServedWorkflow>;
+  /** Whether and when idle runs are released; null: never. */
+  readonly idle: IdleRelease | null;
 }
 
 /** What a stream reads: the handler's record and the feed of its run's events. */
@@ -61,6 +74,10 @@ export class HandlerService {
   readonly #live = new Map<string, LiveRun>();
   /** Handler ids being started, so that two requests cannot start the same one. */
   readonly #starting = new Set<string>();
+  /** Released runs being resumed, so that two requests resume a run once. */
+  readonly #resuming = new Map<string, Promise<LiveRun | undefined>>();
+  /** Timers that resume released runs when their next timer falls due, by handler id. */
+  readonly #wakers = new Map<string, unknown>();
 
   constructor(options: HandlerServiceOptions) {
     this.#options = options;
@@ -125,7 +142,8 @@ export class HandlerService {
 
   /** Follows a run started elsewhere (recovered by the runtime) under an existing record. */
   adopt(served: ServedWorkflow, handler: WorkflowHandler, record: HandlerRecord): void {
-    this.#follow(served, handler, record);
+    // A recovered run may be idle already, with no new WorkflowIdleEvent to come.
+    this.#armIdle(this.#follow(served, handler, record));
   }
 
   #startRun(
@@ -142,15 +160,27 @@ export class HandlerService {
     });
   }
 
-  #follow(served: ServedWorkflow, handler: WorkflowHandler, record: HandlerRecord): void {
+  #follow(served: ServedWorkflow, handler: WorkflowHandler, record: HandlerRecord): LiveRun {
     const feed = new RunFeed();
     let settle!: (record: HandlerRecord) => void;
     const settled = new Promise<HandlerRecord>((resolve) => {
       settle = resolve;
     });
-    const live: LiveRun = { record, served, handler, feed, settled };
+    const live: LiveRun = {
+      record,
+      served,
+      handler,
+      feed,
+      settled,
+      idleTimer: null,
+      isReleased: false,
+      isAwaited: false,
+    };
     this.#live.set(record.handlerId, live);
     const finish = async (terminal: Event | null) => {
+      // A released run's log ended here, but the run did not: its record stays `running`.
+      if (live.isReleased) return;
+      this.#disarmIdle(live);
       const ended = await endedRecord(live.record, handler, terminal, this.#options.now);
       live.record = ended;
       try {
@@ -163,9 +193,91 @@ export class HandlerService {
       }
       settle(ended);
     };
-    pumpRun(handler, feed, finish).catch((error: unknown) => {
+    const onEntry = this.#options.idle ? (entry: FeedEntry) => this.#onEntry(live, entry) : null;
+    pumpRun(handler, feed, finish, onEntry).catch((error: unknown) => {
       this.#options.report(`the event feed of handler ${record.handlerId} failed`, error);
     });
+    return live;
+  }
+
+  /** Any event of a run puts off its release; a WorkflowIdleEvent starts the wait for it. */
+  #onEntry(live: LiveRun, entry: FeedEntry): void {
+    this.#disarmIdle(live);
+    if (entry.event instanceof WorkflowIdleEvent) this.#armIdle(live);
+  }
+
+  #armIdle(live: LiveRun): void {
+    const idle = this.#options.idle;
+    if (!idle || live.isReleased) return;
+    this.#disarmIdle(live);
+    live.idleTimer = setTimer(idle.runtime.clock, () => this.#release(live), idle.timeoutMs);
+  }
+
+  #disarmIdle(live: LiveRun): void {
+    if (live.idleTimer === null) return;
+    this.#options.idle?.runtime.clock.clearTimeout(live.idleTimer);
+    live.idleTimer = null;
+  }
+
+  /** Releases the run from memory if it still waits idle and nothing waits on it. */
+  #release(live: LiveRun): void {
+    live.idleTimer = null;
+    const idle = this.#options.idle;
+    const handlerId = live.record.handlerId;
+    if (!idle || this.#live.get(handlerId) !== live || live.isReleased) return;
+    if (live.isAwaited || live.feed.listenerCount > 0) {
+      this.#armIdle(live);
+      return;
+    }
+    live.isReleased = true;
+    const released = idle.runtime.releaseIdleRun(live.record.runId);
+    if (!released) {
+      // Working again: its next WorkflowIdleEvent starts the wait anew.
+      live.isReleased = false;
+      return;
+    }
+    this.#live.delete(handlerId);
+    if (released.wakeAt !== null) {
+      const clock = idle.runtime.clock;
+      const wake = () => {
+        this.#wakers.delete(handlerId);
+        this.#resume(handlerId).catch((error: unknown) => {
+          this.#options.report(`could not resume handler ${handlerId} for its timer`, error);
+        });
+      };
+      this.#wakers.set(handlerId, setTimer(clock, wake, released.wakeAt - clock.now()));
+    }
+  }
+
+  /** The run of a handler in this process, resumed from its journal if it was released. */
+  async #liveRun(handlerId: string): Promise<LiveRun | undefined> {
+    return this.#live.get(handlerId) ?? (this.#options.idle ? this.#resume(handlerId) : undefined);
+  }
+
+  #resume(handlerId: string): Promise<LiveRun | undefined> {
+    let resuming = this.#resuming.get(handlerId);
+    if (!resuming) {
+      resuming = this.#resumeOnce(handlerId).finally(() => this.#resuming.delete(handlerId));
+      this.#resuming.set(handlerId, resuming);
+    }
+    return resuming;
+  }
+
+  async #resumeOnce(handlerId: string): Promise<LiveRun | undefined> {
+    const idle = this.#options.idle;
+    const live = this.#live.get(handlerId);
+    if (live || !idle) return live;
+    const record = await this.store.get(handlerId);
+    const served = record ? this.#options.workflows.get(record.workflowName) : undefined;
+    if (record?.status !== "running" || !served) return undefined;
+    const resumed = await idle.runtime.resumeRun(served.workflow, record.runId);
+    if (!resumed) return undefined;
+    const waker = this.#wakers.get(handlerId);
+    if (waker !== undefined) idle.runtime.clock.clearTimeout(waker);
+    this.#wakers.delete(handlerId);
+    const revived = this.#follow(served, resumed.handler, record);
+    this.#armIdle(revived);
+    return revived;
   }
 
   /** The handler's record: the one in memory while its run is here, else the stored one. */
@@ -179,8 +291,11 @@ export class HandlerService {
 
   /** Resolves to the handler's final record once its run has ended. */
   async wait(handlerId: string): Promise<HandlerRecord | undefined> {
-    const live = this.#live.get(handlerId);
-    return live ? live.settled : this.get(handlerId);
+    const live = await this.#liveRun(handlerId);
+    if (!live) return this.get(handlerId);
+    live.isAwaited = true;
+    this.#disarmIdle(live);
+    return live.settled;
   }
 
   /**
@@ -192,7 +307,7 @@ export class HandlerService {
     const record = await this.get(handlerId);
     if (!record || (!purge && record.status !== "running")) return null;
     if (record.status === "running") {
-      const live = this.#live.get(handlerId);
+      const live = await this.#liveRun(handlerId);
       if (live) {
         await live.handler.cancel();
         await live.settled;
@@ -218,10 +333,12 @@ export class HandlerService {
     const record = await this.get(handlerId);
     if (!record) throw new HttpError(404, "Handler not found");
     if (record.status !== "running") throw new HttpError(409, "Workflow already completed");
-    const live = this.#live.get(handlerId);
+    const live = await this.#liveRun(handlerId);
     if (!live) {
       throw new HttpError(500, `Failed to send event: handler ${handlerId} has no run here`);
     }
+    // The event about to be sent puts off the run's release until it is idle again.
+    this.#disarmIdle(live);
     return { served: live.served, handler: live.handler };
   }
 
@@ -230,7 +347,7 @@ export class HandlerService {
     handlerId: string,
     workflowOf: (name: string) => Workflow | undefined = () => undefined,
   ): Promise<HandlerEvents | null> {
-    const live = this.#live.get(handlerId);
+    const live = await this.#liveRun(handlerId);
     if (live) return { record: live.record, feed: live.feed };
     const record = await this.store.get(handlerId);
     if (!record) return null;

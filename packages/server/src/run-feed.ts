@@ -114,11 +114,13 @@ export class RunFeed {
  * Follows a run's log into `feed`, internal events included, from its first event. When the
  * terminal event comes, `onTerminal` runs (the server records how the run ended) before the
  * event is put on the feed, so a client that sees it finds the handler's record final.
+ * `onEntry` sees every other entry as it is put on the feed.
  */
 export async function pumpRun(
   handler: WorkflowHandler,
   feed: RunFeed,
   onTerminal: (event: Event | null) => Promise<void>,
+  onEntry: ((entry: FeedEntry) => void) | null = null,
 ): Promise<void> {
   let terminal: FeedEntry | null = null;
   try {
@@ -130,6 +132,7 @@ export async function pumpRun(
         break;
       }
       feed.push(entry);
+      onEntry?.(entry);
     }
   } finally {
     try {

@@ -13,6 +13,7 @@ import { type DebuggerOptions, debuggerRoutes } from "./debugger-ui.js";
 import { HandlerService, type ServedWorkflow } from "./handler-service.js";
 import { type HandlerStore, MemoryHandlerStore } from "./handler-store.js";
 import { detailResponse, errorText, HttpError } from "./http-error.js";
+import { idleReleaseOf } from "./idle-release.js";
 import { recoverRuns } from "./recovery.js";
 import { eventRoutes } from "./routes/event-routes.js";
 import { handlerRoutes } from "./routes/handler-routes.js";
@@ -40,6 +41,14 @@ export interface ServerOptions {
   maxBodyBytes?: number;
   /** Seconds without an event before an SSE stream sends `: heartbeat`. @default 25 */
   heartbeatInterval?: number;
+  /**
+   * Seconds a run may wait idle (for a human's answer, say), with no stream and no `/run`
+   * request waiting on it, before it is released from memory; an event sent to it, a stream of
+   * it, a cancel or its next timer rebuilds it from its journal, with its whole stream. Needs a
+   * `runtime` that can release runs (`SqliteRuntime` of @stepwise/sqlite), on whose clock the
+   * seconds are counted. @default none: runs stay in memory until they end
+   */
+  idleTimeout?: number;
   /** Event classes a request may send to a workflow besides those of its steps, by workflow name. */
   additionalEvents?: Readonly<Record<string, readonly EventClass[]>>;
   /**
@@ -121,6 +130,8 @@ export function createServer(options: ServerOptions): Hono {
     runtime: options.runtime ?? null,
     now: options.now ?? Date.now,
     report,
+    workflows,
+    idle: idleReleaseOf(options.idleTimeout, options.runtime),
   });
   const heartbeat = options.heartbeatInterval ?? 25;
   const state: ServerState = {
