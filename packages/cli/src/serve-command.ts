@@ -22,6 +22,11 @@ export interface ServeCommandOptions {
    * restarted on it lists every handler and resumes unfinished runs. @default in memory
    */
   store?: string;
+  /**
+   * With `store`: seconds a run may wait idle (for an answer) with nothing following it before
+   * it leaves memory, to be rebuilt from the store when a request needs it. @default 60
+   */
+  idleTimeout?: number;
   /** Say how the module is loaded. */
   verbose?: boolean;
 }
@@ -88,7 +93,9 @@ export async function serveCommand(
       );
     }
   }
-  const durable = runtime ? { runtime, store: runtime.handlerStore() } : {};
+  const durable = runtime
+    ? { runtime, store: runtime.handlerStore(), idleTimeout: options.idleTimeout ?? 60 }
+    : {};
   let app: ReturnType<ServerLibrary["createServer"]>;
   let running: Awaited<ReturnType<ServerLibrary["serve"]>>;
   try {
