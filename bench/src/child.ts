@@ -2,7 +2,7 @@
  * One benchmark child: runs one scenario for one system in a fresh process and reports the
  * measurement to its parent over IPC. Started by `main.ts` and `profile.ts`, not by hand.
  */
-import { measure } from "./measure.js";
+import { type MeasureOptions, measure } from "./measure.js";
 import type { Scenario } from "./scenarios.js";
 import { loadSystem } from "./systems/registry.js";
 
@@ -10,6 +10,7 @@ import { loadSystem } from "./systems/registry.js";
 export interface ChildSpec {
   readonly system: string;
   readonly scenario: Scenario;
+  readonly options?: MeasureOptions;
 }
 
 function reply(message: unknown, code: number): void {
@@ -24,7 +25,7 @@ function reply(message: unknown, code: number): void {
 try {
   const spec = JSON.parse(process.argv[2] ?? "") as ChildSpec;
   const system = await loadSystem(spec.system);
-  reply({ ok: true, result: await measure(system, spec.scenario) }, 0);
+  reply({ ok: true, result: await measure(system, spec.scenario, spec.options) }, 0);
 } catch (error) {
   reply(
     { ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) },

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--source] [--systems=a,b] [--scenarios=x,y]`: runs every scenario
+ * `npm run bench [-- --quick] [--source] [--systems=a,b] [--scenarios=x,y] [--conditions=steady,gc]`: runs every scenario
  * for every system, each (system, scenario) in its own child process, prints one table and
  * writes results/<timestamp>.json and results/latest.json.
  */
@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import { machineFacts } from "./machine.js";
 import { type BenchResults, type Cell, renderTable } from "./report.js";
 import { runChild } from "./run-child.js";
-import { type Mode, scenariosFor } from "./scenarios.js";
+import { type Condition, type Mode, scenariosFor } from "./scenarios.js";
 import { systemIds } from "./systems/registry.js";
 
 const { values } = parseArgs({
@@ -18,6 +18,7 @@ const { values } = parseArgs({
     source: { type: "boolean", default: false },
     systems: { type: "string" },
     scenarios: { type: "string" },
+    conditions: { type: "string" },
   },
 });
 
@@ -30,7 +31,13 @@ for (const id of wantedSystems) {
       `unknown system \`${id}\` in --systems; known systems: ${systemIds.join(", ")}`,
     );
 }
-const allScenarios = scenariosFor(mode);
+const conditionIds: Record<string, Condition> = { steady: "steady", gc: "forcedGc" };
+const wantedConditions = (pick(values.conditions) ?? Object.keys(conditionIds)).map((id) => {
+  const condition = conditionIds[id];
+  if (!condition) throw new Error(`unknown condition \`${id}\` in --conditions; known: steady, gc`);
+  return condition;
+});
+const allScenarios = scenariosFor(mode, wantedConditions);
 const wantedScenarios = pick(values.scenarios);
 for (const id of wantedScenarios ?? []) {
   if (!allScenarios.some((s) => s.id === id))
@@ -38,7 +45,20 @@ for (const id of wantedScenarios ?? []) {
       `unknown scenario \`${id}\` in --scenarios for ${mode} mode; known: ${allScenarios.map((s) => s.id).join(", ")}`,
     );
 }
-const scenarios = allScenarios.filter((s) => !wantedScenarios || wantedScenarios.includes(s.id));
+// `--scenarios=chain-1k` picks the row in every wanted condition (chain-1k and chain-1k-gc).
+const scenarios = allScenarios.filter(
+  (s) =>
+    !wantedScenarios ||
+    wantedScenarios.includes(s.id) ||
+    wantedScenarios.includes(s.steadyId ?? ""),
+);
+// Bytes allocated per unit are measured for stepwise (and the floor, for scale) in steady rows.
+const measuresAllocations = new Set([
+  "floor",
+  "stepwise",
+  "stepwise-sqlite",
+  "stepwise-sqlite-normal",
+]);
 
 const coreDist = new URL("../../packages/core/dist/index.js", import.meta.url);
 let systems = wantedSystems;
@@ -75,7 +95,11 @@ let done = 0;
 for (const { scenario, system } of jobs) {
   done++;
   process.stderr.write(`[${done}/${jobs.length}] ${system} ${scenario.id} ... `);
-  const outcome = await runChild({ system, scenario }, { source: values.source });
+  const allocations = measuresAllocations.has(system) && scenario.condition === "steady";
+  const outcome = await runChild(
+    { system, scenario, options: { allocations } },
+    { source: values.source },
+  );
   const row = results[scenario.id] ?? {};
   results[scenario.id] = row;
   if (outcome.ok) {
@@ -85,9 +109,13 @@ for (const { scenario, system } of jobs) {
       samples: r.samples,
       wallMs: r.wallMs,
       warnings: outcome.warnings,
+      ...(r.bytesPerUnit === undefined
+        ? {}
+        : { bytesPerUnit: r.bytesPerUnit, gcsPerRepetition: r.gcsPerRepetition }),
     };
+    const bytes = r.bytesPerUnit === undefined ? "" : `, ${Math.round(r.bytesPerUnit)} B/unit`;
     process.stderr.write(
-      `${r.median.toFixed(2)} ${scenario.unit} (${r.samples.length} runs, ${(r.wallMs / 1000).toFixed(1)} s)\n`,
+      `${r.median.toFixed(2)} ${scenario.unit} (${r.samples.length} runs, ${(r.wallMs / 1000).toFixed(1)} s${bytes})\n`,
     );
   } else {
     row[system] = { error: outcome.error, timedOut: outcome.timedOut, warnings: outcome.warnings };
@@ -112,9 +140,9 @@ const dir = new URL("../results/", import.meta.url);
 mkdirSync(dir, { recursive: true });
 const json = `${JSON.stringify(report, null, 2)}\n`;
 const stamp = started.toISOString().replace(/[:.]/g, "-");
-const name = `${stamp}${mode === "quick" ? "-quick" : ""}${values.systems || values.scenarios ? "-partial" : ""}.json`;
+const name = `${stamp}${mode === "quick" ? "-quick" : ""}${values.systems || values.scenarios || values.conditions ? "-partial" : ""}.json`;
 writeFileSync(new URL(name, dir), json);
 // latest.json is the last complete run: a run narrowed with --systems/--scenarios leaves it alone.
-const complete = !values.systems && !values.scenarios;
+const complete = !values.systems && !values.scenarios && !values.conditions;
 if (complete) writeFileSync(new URL("latest.json", dir), json);
 console.log(`\nwrote bench/results/${name}${complete ? " and bench/results/latest.json" : ""}`);

@@ -1,5 +1,20 @@
+import { allocatedBy } from "./allocation.js";
+import { type AllocationProfile, sampleAllocations } from "./heap-sampling.js";
 import type { Plan, Scenario } from "./scenarios.js";
 import type { BenchSystem, RunOnce } from "./systems/types.js";
+
+/** What a child measures besides time (see `allocation.ts` and `heap-sampling.ts`). */
+export interface MeasureOptions {
+  /** After the timed repetitions, one more under V8's GC statistics: bytes allocated per unit. */
+  readonly allocations?: boolean;
+  /** After that, `times` repetitions under the sampling heap profiler, written to `file`. */
+  readonly heapProfile?: {
+    readonly interval: number;
+    readonly times: number;
+    readonly file: string;
+    readonly root: string;
+  };
+}
 
 /** What one (system, scenario) child measured. */
 export interface Measurement {
@@ -14,6 +29,12 @@ export interface Measurement {
    * uses), so a profile can leave out start-up, warm-up and the pauses between repetitions.
    */
   readonly timedWindowsUs: readonly (readonly [number, number])[];
+  /** Bytes allocated on the V8 heap per hop/event/run, from one untimed repetition. */
+  readonly bytesPerUnit?: number;
+  /** Garbage collections during that repetition. */
+  readonly gcsPerRepetition?: number;
+  /** Where a sampled heap-allocation profile says the bytes were allocated. */
+  readonly allocationProfile?: AllocationProfile;
 }
 
 function monotonicUs(): number {
@@ -82,11 +103,13 @@ async function repetitionOf(
 
 type Windows = [number, number][];
 
-async function timeOnce(once: RunOnce, windows: Windows): Promise<number> {
-  // No forced GC here: after V8's forced full GC the next short run is 2-4x slower (the young
-  // generation is shrunk and regrows), which would penalise small rows. A run's garbage is part
-  // of its cost; letting pending timers fire is enough.
+async function timeOnce(once: RunOnce, windows: Windows, forceGc: boolean): Promise<number> {
+  // Steady condition: no forced GC. After V8's forced full GC the next short run is 2-4x slower
+  // (the young generation is shrunk and regrows); a run's garbage is part of its cost, and
+  // letting pending timers fire is enough. The forced-GC condition does exactly that on
+  // purpose, as other harnesses do: an engine that allocates much pays for it there.
   await settle();
+  if (forceGc) gc();
   const from = monotonicUs();
   const t0 = performance.now();
   await once();
@@ -106,7 +129,11 @@ async function heapOnce(once: RunOnce, windows: Windows): Promise<number> {
 }
 
 /** Warms up, then repeats the scenario per its plan, and returns per-unit samples. */
-export async function measure(system: BenchSystem, scenario: Scenario): Promise<Measurement> {
+export async function measure(
+  system: BenchSystem,
+  scenario: Scenario,
+  options: MeasureOptions = {},
+): Promise<Measurement> {
   const plan: Plan = scenario.plan;
   const start = performance.now();
   const warm = await repetitionOf(system, scenario, Math.min(plan.warmupN, scenario.n));
@@ -120,13 +147,34 @@ export async function measure(system: BenchSystem, scenario: Scenario): Promise<
     (samples.length < plan.minRepeats || performance.now() - measuringSince < plan.budgetMs)
   ) {
     if (scenario.kind === "heap") samples.push(await heapOnce(timed, windows));
-    else samples.push(((await timeOnce(timed, windows)) * 1000) / scenario.n);
+    else {
+      const ms = await timeOnce(timed, windows, scenario.condition === "forcedGc");
+      samples.push((ms * 1000) / scenario.n);
+    }
+  }
+  const wallMs = performance.now() - start;
+  let allocation: Pick<Measurement, "bytesPerUnit" | "gcsPerRepetition"> = {};
+  if (options.allocations && scenario.kind !== "heap") {
+    await settle();
+    const { bytes, gcs } = await allocatedBy(timed);
+    allocation = { bytesPerUnit: bytes / scenario.n, gcsPerRepetition: gcs };
+  }
+  let allocationProfile: AllocationProfile | undefined;
+  if (options.heapProfile) {
+    await settle();
+    allocationProfile = await sampleAllocations(
+      timed,
+      options.heapProfile.times,
+      options.heapProfile,
+    );
   }
   return {
     samples,
     median: median(samples),
     warmups: plan.warmups,
-    wallMs: performance.now() - start,
+    wallMs,
     timedWindowsUs: windows,
+    ...allocation,
+    ...(allocationProfile ? { allocationProfile } : {}),
   };
 }

@@ -9,6 +9,9 @@ export interface Cell {
   readonly error?: string;
   readonly timedOut?: boolean;
   readonly warnings?: string[];
+  /** Bytes allocated on the V8 heap per unit (hop, event, run), from V8's GC statistics. */
+  readonly bytesPerUnit?: number;
+  readonly gcsPerRepetition?: number;
 }
 
 /** Everything one `npm run bench` measured; written to results/<timestamp>.json. */
@@ -128,12 +131,35 @@ export function renderTable(results: BenchResults): string {
     }
   }
   if (notes.length) out.push("", "Notes:", ...notes.map((n) => `  - ${n}`));
+  out.push("", ...allocationLines(results));
   out.push("", ...targetLines(results));
   return out.join("\n");
 }
 
 function medianOf(results: BenchResults, scenario: string, system: string): number | undefined {
   return results.results[scenario]?.[system]?.median;
+}
+
+/** Bytes allocated per unit, for the systems whose children measured them. */
+function allocationLines(results: BenchResults): string[] {
+  const lines: string[] = [];
+  for (const scenario of results.scenarios) {
+    const row = results.results[scenario.id] ?? {};
+    const cells = results.systems
+      .map((system) => ({ system, cell: row[system.id] }))
+      .filter(({ cell }) => cell?.bytesPerUnit !== undefined)
+      .map(({ system, cell }) => {
+        const unit = scenario.unit.replace("µs", "B");
+        return `${system.id} ${formatNumber(cell?.bytesPerUnit as number)} ${unit} (${cell?.gcsPerRepetition} GCs)`;
+      });
+    if (cells.length) lines.push(`  ${scenario.id}: ${cells.join(", ")}`);
+  }
+  if (!lines.length) return [];
+  return [
+    "Allocated on the V8 heap per unit (one untimed repetition after the timed ones; V8 GC " +
+      "statistics from v8.GCProfiler: heap used before each GC − after the previous one):",
+    ...lines,
+  ];
 }
 
 /** The engine's targets from the issue, checked against this run's stepwise figures. */
@@ -192,6 +218,41 @@ function targetLines(results: BenchResults): string[] {
       (v) => v <= 256,
       "KB",
     );
+  }
+  // Issue 16: absolute figures in the steady condition, forced GC within 1.5× of steady, and
+  // concurrent runs no dearer per run than sequential ones.
+  const limits: [string, number, string][] = [
+    ["chain-1k", 1, "µs per hop"],
+    ["chain-10k", 1, "µs per hop"],
+    ["fanout-1k", 2, "µs per event"],
+    ["fanout-10k", 2, "µs per event"],
+    ["runs-seq-2k", 3, "µs per sequential run"],
+    ["runs-conc-1k", 3, "µs per concurrent run"],
+  ];
+  for (const [id, limit, what] of limits)
+    check(`≤ ${limit} ${what} (${id})`, medianOf(results, id, "stepwise"), (v) => v <= limit, "µs");
+  for (const scenario of results.scenarios) {
+    if (scenario.condition !== "forcedGc" || !scenario.steadyId) continue;
+    const forced = medianOf(results, scenario.id, "stepwise");
+    const steady = medianOf(results, scenario.steadyId, "stepwise");
+    if (forced !== undefined && steady !== undefined)
+      check(
+        `forced GC ≤ 1.5× steady (${scenario.id} ÷ ${scenario.steadyId})`,
+        forced / steady,
+        (v) => v <= 1.5,
+        "×",
+      );
+  }
+  for (const suffix of ["", "-gc"]) {
+    const conc = medianOf(results, `runs-conc-1k${suffix}`, "stepwise");
+    const seq = medianOf(results, `runs-seq-2k${suffix}`, "stepwise");
+    if (conc !== undefined && seq !== undefined)
+      check(
+        `concurrent ≤ sequential per run (runs-conc-1k${suffix} ÷ runs-seq-2k${suffix})`,
+        conc / seq,
+        (v) => v <= 1,
+        "×",
+      );
   }
   for (const scenario of results.scenarios) {
     if (scenario.unit === "KB" || scenario.only) continue;

@@ -8,6 +8,14 @@ export interface Scenario {
   /** Hops, events or runs per repetition. */
   readonly n: number;
   readonly unit: "µs/hop" | "µs/event" | "µs/run" | "KB";
+  /**
+   * `steady`: repetitions back to back, no GC forced. `forcedGc`: one warm-up, five repetitions,
+   * a full `gc()` before each (the way another harness measures): the young generation starts
+   * small every time, so what a run allocates shows in its time.
+   */
+  readonly condition: Condition;
+  /** For a `forcedGc` row, the id of the steady row it mirrors. */
+  readonly steadyId?: string;
   /** A system variant that does this row's work instead of the plain method (stepwise rows). */
   readonly variant?: string;
   /** Systems that run this scenario (default: all). */
@@ -31,6 +39,12 @@ export interface Plan {
 /** Benchmark mode: `full` for `npm run bench`, `quick` for `npm run bench -- --quick`. */
 export type Mode = "full" | "quick";
 
+/** How repetitions are run: see `Scenario.condition`. */
+export type Condition = "steady" | "forcedGc";
+
+/** Every condition, in table order. */
+export const conditions: readonly Condition[] = ["steady", "forcedGc"];
+
 function plan(p: Partial<Plan> & Pick<Plan, "warmupN">): Plan {
   return {
     warmups: 3,
@@ -44,9 +58,39 @@ function plan(p: Partial<Plan> & Pick<Plan, "warmupN">): Plan {
 
 const stepwiseOnly = ["stepwise"];
 
-/** The scenarios of a mode, in table order. */
-export function scenariosFor(mode: Mode): Scenario[] {
-  return mode === "quick" ? quickScenarios() : fullScenarios();
+/** The scenarios of a mode, in table order: the steady rows, then their forced-GC twins. */
+export function scenariosFor(mode: Mode, wanted: readonly Condition[] = conditions): Scenario[] {
+  const steady = mode === "quick" ? quickScenarios() : fullScenarios();
+  return [
+    ...(wanted.includes("steady") ? steady : []),
+    ...(wanted.includes("forcedGc") ? steady.flatMap((s) => forcedGcTwin(s, mode)) : []),
+  ];
+}
+
+/**
+ * The forced-GC row of a steady one (`chain-1k` → `chain-1k-gc`): one warm-up, five timed
+ * repetitions with `gc()` before each. A 10,000 row keeps its time budget, so a peer that needs
+ * a minute per run is measured at least once rather than killed. Heap rows force GC already.
+ */
+function forcedGcTwin(steady: Scenario, mode: Mode): Scenario[] {
+  if (steady.kind === "heap") return [];
+  const large = mode === "full" && steady.n >= 10_000;
+  return [
+    {
+      ...steady,
+      id: `${steady.id}-gc`,
+      label: `${steady.label}, forced GC`,
+      condition: "forcedGc",
+      steadyId: steady.id,
+      plan: {
+        ...steady.plan,
+        warmups: 1,
+        minRepeats: large ? 1 : 5,
+        maxRepeats: 5,
+        budgetMs: large ? steady.plan.budgetMs : 0,
+      },
+    },
+  ];
 }
 
 function fullScenarios(): Scenario[] {
@@ -183,7 +227,7 @@ const units = {
 } as const;
 
 function row(id: string, label: string, kind: Scenario["kind"], n: number, p: Plan): Scenario {
-  return { id, label, kind, n, unit: units[kind], plan: p };
+  return { id, label, kind, n, unit: units[kind], condition: "steady", plan: p };
 }
 
 function variantRow(
