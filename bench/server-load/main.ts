@@ -6,7 +6,7 @@
  * the server's memory after each phase.
  *
  *   node --import tsx server-load/main.ts [--clients=50] [--runs=1000] [--warmup=200] [--store=memory,sqlite]
- *     [--subscribers=200] [--events=1000] [--sync=full|normal] [--json=FILE]
+ *     [--subscribers=200] [--events=1000] [--waiting=10000] [--sync=full|normal] [--json=FILE]
  *
  * Bounded: a fixed number of runs per phase, and a deadline for the whole script.
  */
@@ -26,6 +26,8 @@ interface Options {
   warmup: number;
   stores: string[];
   subscribers: number;
+  /** Runs left waiting for an answer in the idle phase (SQLite store only). */
+  waiting: number;
   events: number;
   sync: "full" | "normal";
   json: string | null;
@@ -57,6 +59,7 @@ function parseOptions(argv: readonly string[]): Options {
     warmup: int("warmup", 200),
     stores,
     subscribers: int("subscribers", 200),
+    waiting: int("waiting", 10_000),
     events: int("events", 1000),
     sync: flags.get("sync") === "normal" ? "normal" : "full",
     json: flags.get("json") ?? null,
@@ -70,8 +73,14 @@ interface ChildServer {
   close(): Promise<void>;
 }
 
-async function startServer(store: string, path: string, sync: string): Promise<ChildServer> {
-  const child = fork(new URL("./server.ts", import.meta.url).pathname, [store, path, sync], {
+async function startServer(
+  store: string,
+  path: string,
+  sync: string,
+  idleSeconds = "",
+): Promise<ChildServer> {
+  const args = [store, path, sync, idleSeconds];
+  const child = fork(new URL("./server.ts", import.meta.url).pathname, args, {
     execArgv: ["--expose-gc", "--import", "tsx"],
     env: { ...process.env, NODE_ENV: "production" },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
@@ -292,6 +301,78 @@ async function fanOutPhase(server: ChildServer, options: Options, store: string)
   };
 }
 
+/** Starts `count` runs that stop at a question; resolves to their handler ids. */
+async function startWaiting(
+  client: WorkflowClient,
+  options: Options,
+  samples: Samples,
+): Promise<string[]> {
+  const ids: string[] = [];
+  await onClients(options.clients, options.waiting, async () => {
+    ids.push((await timed(samples, () => client.runNowait("fanout"))).handler_id);
+  });
+  return ids;
+}
+
+/**
+ * `waiting` runs that stop at a question: first on a server that keeps them (its memory with all
+ * of them in it), then on one that releases runs idle for 1 s (its memory once they are
+ * released), where 100 of them are then answered (each rebuilt from the journal) and checked.
+ */
+async function idlePhase(options: Options, dir: string) {
+  const latency = { "run-nowait": new Samples(), "answer a released run": new Samples() };
+  const keeping = await startServer("sqlite", join(dir, "keep.db"), options.sync);
+  let held: ServerReport;
+  try {
+    await startWaiting(new WorkflowClient({ baseUrl: keeping.url }), options, new Samples());
+    held = await keeping.stats();
+  } finally {
+    await keeping.close();
+  }
+  const server = await startServer("sqlite", join(dir, "idle.db"), options.sync, "1");
+  try {
+    const client = new WorkflowClient({ baseUrl: server.url });
+    const start = performance.now();
+    const ids = await startWaiting(client, options, latency["run-nowait"]);
+    const seconds = (performance.now() - start) / 1000;
+    let released = await server.stats();
+    for (let i = 0; i < 60 && (released.runtimeRuns ?? 0) > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      released = await server.stats();
+    }
+    const answered = ids.slice(0, 100);
+    await onClients(10, answered.length, async (i) => {
+      const id = answered[i] as string;
+      await timed(latency["answer a released run"], () =>
+        client.sendEvent(id, new GoEvent({ events: 3 })),
+      );
+      const events = [];
+      for await (const ev of client.streamEvents(id)) events.push(ev.type);
+      expect(
+        events.join() === "ReadyEvent,ProgressEvent,ProgressEvent,ProgressEvent,StopEvent",
+        `released run ${id} streamed ${events.join()}`,
+      );
+      const done = await client.handler(id);
+      expect(done.status === "completed", `released run ${id} is ${done.status}`);
+    });
+    return {
+      ...(await result(
+        `${options.waiting} runs waiting for an answer: kept, then released after 1 s idle`,
+        "sqlite",
+        seconds,
+        options.waiting,
+        options.waiting,
+        latency,
+        server,
+      )),
+      held,
+      released,
+    };
+  } finally {
+    await server.close();
+  }
+}
+
 async function result(
   phase: string,
   store: string,
@@ -312,7 +393,18 @@ async function result(
   };
 }
 
-function print(results: readonly (PhaseResult & { eventsDelivered?: number })[]): void {
+type Reported = PhaseResult & {
+  eventsDelivered?: number;
+  held?: ServerReport;
+  released?: ServerReport;
+};
+
+function describeServer(s: ServerReport): string {
+  const runtime = s.runtimeRuns === null ? "" : `, ${s.runtimeRuns} runs on the runtime`;
+  return `rss ${s.rssMiB} MiB, heap ${s.heapUsedMiB} MiB (after GC), ${s.runsInMemory} runs in the server's memory${runtime}, ${s.waitingStreams} waiting streams`;
+}
+
+function print(results: readonly Reported[]): void {
   const f = (value: number, digits = 1) => value.toFixed(digits);
   for (const r of results) {
     console.log(`\n${r.phase} — ${r.store} store — ${f(r.seconds, 2)} s`);
@@ -325,10 +417,9 @@ function print(results: readonly (PhaseResult & { eventsDelivered?: number })[])
         `  ${name.padEnd(24)} n=${String(l.count).padEnd(5)} p50 ${f(l.p50)} ms  p99 ${f(l.p99)} ms`,
       );
     }
-    const s = r.server;
-    console.log(
-      `  server after: rss ${s.rssMiB} MiB, heap ${s.heapUsedMiB} MiB (after GC), ${s.runsInMemory} runs in memory, ${s.waitingStreams} waiting streams`,
-    );
+    if (r.held) console.log(`  server keeping them: ${describeServer(r.held)}`);
+    if (r.released) console.log(`  server releasing:    ${describeServer(r.released)}`);
+    console.log(`  server after:        ${describeServer(r.server)}`);
   }
 }
 
@@ -342,7 +433,7 @@ async function main(): Promise<void> {
   console.log(
     `server-load: ${options.clients} clients, ${options.runs} runs per phase, node ${process.version}, ${availableParallelism()} × ${cpus()[0]?.model ?? "cpu"}`,
   );
-  const results: (PhaseResult & { eventsDelivered?: number })[] = [];
+  const results: Reported[] = [];
   for (const store of options.stores) {
     const dir = mkdtempSync(join(tmpdir(), "stepwise-server-load-"));
     try {
@@ -355,6 +446,7 @@ async function main(): Promise<void> {
           await server.close();
         }
       }
+      if (store === "sqlite") results.push(await idlePhase(options, dir));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
