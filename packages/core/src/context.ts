@@ -157,6 +157,10 @@ function stableJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(",")}}`;
 }
 
+// Defaults shared by every call that passes no options: no object per call on the hot path.
+const NO_SEND_OPTIONS: { step?: string } = Object.freeze({});
+const NO_CONTEXT_OPTIONS: ContextOptions = Object.freeze({});
+
 /**
  * The run's context. Steps get one as their second argument; `handler.ctx` is the same run's
  * context seen from outside.
@@ -187,7 +191,7 @@ export class Context<TState = any> {
   }
 
   /** Makes a context for `workflow` before any run; seed its store, then pass it to `run()`. */
-  constructor(workflow: ContextOwner, options: ContextOptions = {}) {
+  constructor(workflow: ContextOwner, options: ContextOptions = NO_CONTEXT_OPTIONS) {
     const step = pendingStep;
     if (step) {
       pendingStep = null;
@@ -260,7 +264,7 @@ export class Context<TState = any> {
    * @throws {@link WorkflowRuntimeError} before the run starts, for an unknown step or a step
    * that does not accept the event.
    */
-  sendEvent(event: Event, options: { step?: string } = {}): void {
+  sendEvent(event: Event, options: { step?: string } = NO_SEND_OPTIONS): void {
     if (this.#invocation) {
       this.#invocation.sendEvent(event, options.step);
       return;

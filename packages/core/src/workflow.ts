@@ -122,6 +122,21 @@ const OPTION_NAMES = new Set([
 ]);
 const RUN_OPTION_NAMES = new Set(["ctx", "runId", "signal", "runtime"]);
 
+/** `run()`'s default options: one object for every call without any. */
+const NO_OPTIONS: RunOptions = Object.freeze({});
+
+function checkRunOptions(options: RunOptions): void {
+  for (const key of Object.keys(options)) {
+    if (!RUN_OPTION_NAMES.has(key)) {
+      throw new WorkflowRuntimeError("unknownOption", {
+        method: "run()",
+        option: key,
+        valid: [...RUN_OPTION_NAMES],
+      });
+    }
+  }
+}
+
 /** Type-only key under which a workflow's type records its start input, result and state. */
 declare const workflowTypes: unique symbol;
 
@@ -397,16 +412,8 @@ export class Workflow<TStart = Record<string, any>, TResult = any, TState = any>
    * const handler = wf.run({ query: "What is AI?" });
    * const result = await handler;
    */
-  run(input?: TStart | StartEvent, options: RunOptions = {}): WorkflowHandler<TResult> {
-    for (const key of Object.keys(options)) {
-      if (!RUN_OPTION_NAMES.has(key)) {
-        throw new WorkflowRuntimeError("unknownOption", {
-          method: "run()",
-          option: key,
-          valid: [...RUN_OPTION_NAMES],
-        });
-      }
-    }
+  run(input?: TStart | StartEvent, options: RunOptions = NO_OPTIONS): WorkflowHandler<TResult> {
+    if (options !== NO_OPTIONS) checkRunOptions(options);
     const spec = this.#compile(this.#validateOnRun);
     checkRunId(options.runId);
     const signal = options.signal;

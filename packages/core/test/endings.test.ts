@@ -35,6 +35,54 @@ async function drain(stream: AsyncIterable<Event>): Promise<Event[]> {
   return events;
 }
 
+describe("timeouts of many runs", () => {
+  it("times out each run at its own deadline when runs share a clock", async () => {
+    const clock = new TestClock();
+    const wf = stuck({ clock, timeout: 10 });
+    const first = wf.run();
+    await clock.advance(5_000);
+    const second = wf.run();
+    await clock.advance(5_000);
+    await assert.rejects(first, WorkflowTimeoutError);
+    assert.equal(second.isDone(), false);
+    await clock.advance(4_999);
+    assert.equal(second.isDone(), false);
+    await clock.advance(1);
+    await assert.rejects(second, WorkflowTimeoutError);
+  });
+
+  it("keeps one clock timer for the timeouts of runs in progress, and none once they end", async () => {
+    const clock = new TestClock();
+    const wf = stuck({ clock, timeout: 10 });
+    const handlers = Array.from({ length: 100 }, () => wf.run());
+    await clock.advance(0);
+    assert.equal(clock.pendingTimers, 1);
+    for (const handler of handlers.slice(0, 99)) await handler.cancel();
+    await clock.advance(0);
+    assert.equal(clock.pendingTimers, 1);
+    await handlers[99]?.cancel();
+    await clock.advance(0);
+    assert.equal(clock.pendingTimers, 0);
+    for (const handler of handlers) await assert.rejects(handler, WorkflowCancelledError);
+  });
+
+  it("does not time out a run that ended before its deadline, whatever the others do", async () => {
+    const clock = new TestClock();
+    const quick = new Workflow({ timeout: 10, runtime: new InMemoryRuntime({ clock }) }).addStep(
+      "only",
+      { accepts: StartEvent, emits: StopEvent },
+      () => new StopEvent({ result: "done" }),
+    );
+    const slow = stuck({ clock, timeout: 20 });
+    const waiting = slow.run();
+    assert.equal(await quick.run(), "done");
+    await clock.advance(10_000);
+    assert.equal(waiting.isDone(), false);
+    await clock.advance(10_000);
+    await assert.rejects(waiting, WorkflowTimeoutError);
+  });
+});
+
 describe("timeout", () => {
   it("defaults to 60 seconds", () => {
     assert.equal(stuck().timeout, 60);

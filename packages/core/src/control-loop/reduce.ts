@@ -9,6 +9,7 @@ import { adjust, fanOut, gather, join, stuckCollections } from "./collections.js
 import type { Command } from "./commands.js";
 import { enqueue, fill, newItem, returnTaken } from "./queues.js";
 import { activeSteps, type RunState, type StepRunState, type Waiter } from "./run-state.js";
+
 import type {
   ErrorInfo,
   EventRecord,
@@ -401,19 +402,25 @@ function failed(
 function finish(state: RunState, commands: Command[]): void {
   disarmTimers(state, commands);
   state.timers = {};
+  // What is empty already stays: a run that ends allocates nothing for its steps.
   for (const step of Object.values(state.steps)) {
-    step.queue = [];
+    if (step.queue.length > 0) step.queue = [];
     step.queueHead = 0;
-    step.workers = [];
-    step.collected = {};
-    step.waiters = [];
-    step.joined = [];
+    if (step.workers.length > 0) step.workers = [];
+    if (!isEmpty(step.collected)) step.collected = {};
+    if (step.waiters.length > 0) step.waiters = [];
+    if (step.joined.length > 0) step.joined = [];
   }
-  state.streams = {};
+  if (!isEmpty(state.streams)) state.streams = {};
   state.active = 0;
   state.queued = 0;
   state.retriesPending = 0;
   state.waiting = 0;
+}
+
+function isEmpty(record: object): boolean {
+  for (const _ in record) return false;
+  return true;
 }
 
 /** Disarms every timer but keeps them in the state, so a cancelled run can still resume. */

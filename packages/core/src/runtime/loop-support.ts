@@ -20,6 +20,14 @@ export function classInfo(cls: EventClass): ClassInfo {
   return info;
 }
 
+/**
+ * Empties an array that is about to be filled again. `array.length = 0` gives up the array's
+ * backing store, so the next push allocates a new one; popping keeps it.
+ */
+export function clearArray(array: unknown[]): void {
+  while (array.length > 0) array.pop();
+}
+
 /** Whether a value is a promise-like (without letting a throwing `then` getter escape). */
 export function isThenable(value: unknown): value is PromiseLike<unknown> {
   if (value === null || (typeof value !== "object" && typeof value !== "function")) return false;

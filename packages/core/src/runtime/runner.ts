@@ -46,12 +46,14 @@ import type {
   RunServices,
 } from "./adapter.js";
 import type { Clock } from "./clock.js";
+import { Deadline, type DeadlineTarget, deadlinesOf } from "./deadlines.js";
 import { describeIdle } from "./idle-report.js";
 import { IdleEntry, RestoredInternal, StepStateEntry, UnhandledEntry } from "./internal-events.js";
 import { type ChannelHost, Invocation, type WaiterStatus } from "./invocation.js";
 import {
   CHECK_EVERY,
   classInfo,
+  clearArray,
   describeResult,
   errorValue,
   isEvent,
@@ -119,8 +121,25 @@ const RUN_CALLS: ReadonlySet<keyof RunObserver> = new Set<keyof RunObserver>([
   "runEnded",
 ]);
 
+/**
+ * Command arrays for `#apply`, shared by every run: an apply takes one and gives it back
+ * emptied. One applied from inside another (a step sending to another run) takes another.
+ */
+const spareCommands: Command[][] = [];
+
+function ignore(): void {}
+
+/** The workflow's observers and the runtime's, or null when there are none (no array per run). */
+function joinObservers(
+  own: readonly RunObserver[] | undefined,
+  shared: readonly RunObserver[],
+): readonly RunObserver[] | null {
+  if (!own || own.length === 0) return shared.length > 0 ? shared : null;
+  return shared.length > 0 ? [...own, ...shared] : own;
+}
+
 /** Runs one workflow run. Made by a runtime (`LocalRuntime.startRun`). */
-export class Runner implements ChannelHost {
+export class Runner implements ChannelHost, DeadlineTarget {
   readonly runId: string;
   readonly spec: WorkflowSpec;
   /** Everything the run published, numbered. */
@@ -155,7 +174,6 @@ export class Runner implements ChannelHost {
   #now = 0;
   #abort: AbortController | null = null;
   #collectAnswer: Readonly<Record<string, readonly EventRecord[]>> | null = null;
-  readonly #spareCommands: Command[][] = [];
   /** Steps whose latest invocation returned no event although they declare `emits`. */
   #silent: Set<string> | null = null;
   /** With a journal: the ticks applied since the last append, and what they published. */
@@ -199,6 +217,10 @@ export class Runner implements ChannelHost {
       r.#arm("idle-check", 0, () => r.dispatch({ type: "idleCheck" }));
     },
     setTimer: (r, c) => {
+      if (c.id === "timeout") {
+        r.#armTimeout(Math.max(0, c.dueAt - r.#clock.now()));
+        return;
+      }
       const fire = () => {
         r.#observe("timerFired", c.id);
         r.dispatch({ type: "timer", id: c.id });
@@ -281,8 +303,7 @@ export class Runner implements ChannelHost {
       this.#published = [];
       this.#held = [];
     }
-    const observers = [...(init.spec.observers ?? []), ...init.services.observers];
-    this.#observers = observers.length > 0 ? observers : null;
+    this.#observers = joinObservers(init.spec.observers, init.services.observers);
     this.#keepEvents = init.services.keepEvents === true;
     this.#replayedWrites =
       init.replayedWrites && init.replayedWrites.size > 0 ? init.replayedWrites : null;
@@ -291,7 +312,7 @@ export class Runner implements ChannelHost {
     this.#onEnded = init.services.ended;
     this.#state = init.state;
     this.#eventId = init.state.lastEventId;
-    this.#result.promise.catch(() => {});
+    this.#result.promise.catch(ignore);
     for (const entry of init.published ?? [])
       this.eventLog.append(entry.internal ? new RestoredInternal(entry.event) : entry.event);
     this.#now = this.#clock.now();
@@ -356,7 +377,7 @@ export class Runner implements ChannelHost {
     this.#bufferHead = 0;
     this.#held = [];
     this.#settle = null;
-    for (const handle of this.#timers.values()) this.#clock.clearTimeout(handle);
+    for (const handle of this.#timers.values()) this.#clearTimer(handle);
     this.#timers.clear();
     this.#abort?.abort(new WorkflowCancelledError("runEnded", { status: "released" }));
     this.eventLog.release();
@@ -447,7 +468,10 @@ export class Runner implements ChannelHost {
   start(): void {
     if (this.#started || this.#ended) return;
     this.#started = true;
-    this.#buffer = [this.#startTick, ...this.#buffer.slice(this.#bufferHead)];
+    if (this.#buffer.length === this.#bufferHead) {
+      clearArray(this.#buffer);
+      this.#buffer.push(this.#startTick);
+    } else this.#buffer = [this.#startTick, ...this.#buffer.slice(this.#bufferHead)];
     this.#bufferHead = 0;
     this.#observe("runStarted", this.#startTick.type === "resume");
     this.#drain();
@@ -497,7 +521,7 @@ export class Runner implements ChannelHost {
       if (paused && !this.#ended) {
         this.#buffer = this.#buffer.slice(this.#bufferHead);
         if (!this.#paused) this.#pause();
-      } else this.#buffer.length = 0;
+      } else clearArray(this.#buffer);
       this.#bufferHead = 0;
       this.#draining = false;
     }
@@ -518,14 +542,14 @@ export class Runner implements ChannelHost {
     this.#now = now;
     if (this.#journal) this.#entries.push({ tick, at: now });
     // Command arrays are reused; a `collect` tick applied from inside a command takes another.
-    const commands = this.#spareCommands.pop() ?? [];
+    const commands = spareCommands.pop() ?? [];
     reduceInto(this.#state, tick, now, commands);
     for (let i = 0; i < commands.length; i++) {
       const command = commands[i] as Command;
       (Runner.#handlers[command.type] as (r: Runner, c: Command) => void)(this, command);
     }
-    commands.length = 0;
-    this.#spareCommands.push(commands);
+    clearArray(commands);
+    spareCommands.push(commands);
   }
 
   /**
@@ -619,11 +643,29 @@ export class Runner implements ChannelHost {
     this.#timers.set(id, handle);
   }
 
+  /** The run timeout: every run on a clock shares one timer for it (see deadlines.ts). */
+  #armTimeout(ms: number): void {
+    this.#disarm("timeout");
+    this.#timers.set("timeout", deadlinesOf(this.#clock).add(ms, this));
+  }
+
+  /** @internal The run timeout fell due: called by the clock's deadline queue. */
+  deadlineFired(): void {
+    this.#timers.delete("timeout");
+    this.#observe("timerFired", "timeout");
+    this.dispatch({ type: "timer", id: "timeout" });
+  }
+
   #disarm(id: string): void {
     const handle = this.#timers.get(id);
     if (handle === undefined) return;
-    this.#clock.clearTimeout(handle);
+    this.#clearTimer(handle);
     this.#timers.delete(id);
+  }
+
+  #clearTimer(handle: unknown): void {
+    if (handle instanceof Deadline) deadlinesOf(this.#clock).cancel(handle);
+    else this.#clock.clearTimeout(handle);
   }
 
   // --- events -------------------------------------------------------------------------------
@@ -1103,7 +1145,7 @@ export class Runner implements ChannelHost {
     this.#endedStatus = status;
     this.#buffer.length = 0;
     this.#bufferHead = 0;
-    for (const handle of this.#timers.values()) this.#clock.clearTimeout(handle);
+    for (const handle of this.#timers.values()) this.#clearTimer(handle);
     this.#timers.clear();
     this.#abort?.abort(new WorkflowCancelledError("runEnded", { status }));
     if (this.#trace) {
@@ -1131,6 +1173,7 @@ export class Runner implements ChannelHost {
       if (outcome.ok) this.#result.resolve(outcome.value);
       else this.#result.reject(outcome.error);
       this.#onEnded?.(this);
+      if (this.#endListeners.length === 0) return;
       const listeners = this.#endListeners.splice(0);
       for (const listener of listeners) listener();
     };

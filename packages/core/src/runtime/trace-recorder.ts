@@ -21,30 +21,71 @@ const OUTCOMES: readonly Outcome[] = [
   "waiting",
   "cancelled",
 ];
+/** Rows kept in a table's first, growable array: a small run allocates no more than it uses. */
+const HEAD_ROWS = 64;
+/** Rows per later chunk (a fixed-size `Float64Array`, outside the JS heap, never copied). */
+const CHUNK_BITS = 10;
+const CHUNK_ROWS = 1 << CHUNK_BITS;
+
 /**
- * Rows of `width` numbers in one flat array of doubles: no object per row, and nothing in it
- * for the garbage collector to follow.
+ * Rows of `width` numbers: no object per row, and nothing in it for the garbage collector to
+ * follow. The first rows sit in a plain array of doubles; the rest in fixed chunks, so a long
+ * run's table grows without copying what it holds (a growing array is copied at every growth).
  */
 class Table {
   readonly #width: number;
-  readonly #cells: number[] = [];
+  readonly #head: number[] = [];
+  #chunks: Float64Array[] | null = null;
+  #rows = 0;
 
   constructor(width: number) {
     this.#width = width;
   }
 
   get rows(): number {
-    return this.#cells.length / this.#width;
+    return this.#rows;
+  }
+
+  /** Where row `row` (>= HEAD_ROWS) starts in its chunk, making the chunk when needed. */
+  #chunkFor(row: number): Float64Array {
+    const index = (row - HEAD_ROWS) >> CHUNK_BITS;
+    const chunks = (this.#chunks ??= []);
+    if (index === chunks.length) chunks.push(new Float64Array(CHUNK_ROWS * this.#width));
+    return chunks[index] as Float64Array;
+  }
+
+  #offset(row: number): number {
+    return ((row - HEAD_ROWS) & (CHUNK_ROWS - 1)) * this.#width;
   }
 
   /** Appends a row of a 2-wide table and returns its index. */
   add2(a: number, b: number): number {
-    return this.#cells.push(a, b) / 2 - 1;
+    const row = this.#rows++;
+    if (row < HEAD_ROWS) {
+      this.#head.push(a, b);
+      return row;
+    }
+    const chunk = this.#chunkFor(row);
+    const at = this.#offset(row);
+    chunk[at] = a;
+    chunk[at + 1] = b;
+    return row;
   }
 
   /** Appends a row of a 4-wide table and returns its index. */
   add4(a: number, b: number, c: number, d: number): number {
-    return this.#cells.push(a, b, c, d) / 4 - 1;
+    const row = this.#rows++;
+    if (row < HEAD_ROWS) {
+      this.#head.push(a, b, c, d);
+      return row;
+    }
+    const chunk = this.#chunkFor(row);
+    const at = this.#offset(row);
+    chunk[at] = a;
+    chunk[at + 1] = b;
+    chunk[at + 2] = c;
+    chunk[at + 3] = d;
+    return row;
   }
 
   /** Appends a row of an 8-wide table and returns its index. */
@@ -58,15 +99,32 @@ class Table {
     g: number,
     h: number,
   ): number {
-    return this.#cells.push(a, b, c, d, e, f, g, h) / 8 - 1;
+    const row = this.#rows++;
+    if (row < HEAD_ROWS) {
+      this.#head.push(a, b, c, d, e, f, g, h);
+      return row;
+    }
+    const chunk = this.#chunkFor(row);
+    const at = this.#offset(row);
+    chunk[at] = a;
+    chunk[at + 1] = b;
+    chunk[at + 2] = c;
+    chunk[at + 3] = d;
+    chunk[at + 4] = e;
+    chunk[at + 5] = f;
+    chunk[at + 6] = g;
+    chunk[at + 7] = h;
+    return row;
   }
 
   set(row: number, column: number, value: number): void {
-    this.#cells[row * this.#width + column] = value;
+    if (row < HEAD_ROWS) this.#head[row * this.#width + column] = value;
+    else this.#chunkFor(row)[this.#offset(row) + column] = value;
   }
 
   get(row: number, column: number): number {
-    return this.#cells[row * this.#width + column] as number;
+    if (row < HEAD_ROWS) return this.#head[row * this.#width + column] as number;
+    return this.#chunkFor(row)[this.#offset(row) + column] as number;
   }
 }
 
@@ -83,7 +141,9 @@ const I_INPUT = 3;
 const I_ATTEMPT = 4;
 const I_START = 5;
 const I_END = 6;
+/** The outcome's index in OUTCOMES, plus OUTPUT_SHIFT × (interned type of the event returned + 1). */
 const I_OUTCOME = 7;
+const OUTPUT_SHIFT = 8;
 
 export class TraceRecorder {
   readonly #workflowName: string;
@@ -93,16 +153,15 @@ export class TraceRecorder {
   #status: TraceStatus = "running";
   #endedAt: number | null = null;
   readonly #names: string[] = [];
-  readonly #nameIds = new Map<string, number>();
+  /** Made once a run has more names than a look along `#names` should take. */
+  #nameIds: Map<string, number> | null = null;
   /** Events by id - base - 1: type, time, producer invocation seq (0 = from outside), published. */
   readonly #events = new Table(4);
   /** Invocations in start order. */
   readonly #invocations = new Table(8);
-  readonly #errors = new Map<number, string>();
-  /** By invocation row: the interned type of the event it returned, or -1. */
-  readonly #outputs: number[] = [];
-  /** Items queued for a worker: step name id, input event id. */
-  readonly #queued = new Table(2);
+  #errors: Map<number, string> | null = null;
+  /** Items queued for a worker: step name id, input event id (made for the first one). */
+  #queued: Table | null = null;
   /** Rows of `collect`/`join` invocations: the ids of every event they ran with. */
   #batches: Map<number, readonly number[]> | null = null;
 
@@ -118,14 +177,24 @@ export class TraceRecorder {
 
   #intern(name: string): number {
     if (name === this.#lastName) return this.#lastNameId;
-    let id = this.#nameIds.get(name);
-    if (id === undefined) {
+    let id = this.#idOf(name);
+    if (id === -1) {
       id = this.#names.push(name) - 1;
-      this.#nameIds.set(name, id);
+      this.#nameIds?.set(name, id);
     }
     this.#lastName = name;
     this.#lastNameId = id;
     return id;
+  }
+
+  /** The id of an interned name, or -1. */
+  #idOf(name: string): number {
+    const names = this.#names;
+    if (this.#nameIds === null) {
+      if (names.length < 16) return names.indexOf(name);
+      this.#nameIds = new Map(names.map((n, i) => [n, i]));
+    }
+    return this.#nameIds.get(name) ?? -1;
   }
 
   /** Records the next event (ids are consecutive from the run's start). */
@@ -145,8 +214,8 @@ export class TraceRecorder {
    */
   attributeToLastAttempt(id: number, step: string, inputEventId: number): void {
     const row = id - this.#base - 1;
-    const name = this.#nameIds.get(step);
-    if (row < 0 || row >= this.#events.rows || name === undefined) return;
+    const name = this.#idOf(step);
+    if (row < 0 || row >= this.#events.rows || name === -1) return;
     const table = this.#invocations;
     for (let index = table.rows - 1; index >= 0; index--) {
       if (table.get(index, I_STEP) === name && table.get(index, I_INPUT) === inputEventId) {
@@ -166,7 +235,6 @@ export class TraceRecorder {
     at: number,
   ): number {
     // Columns in order: I_SEQ, I_STEP, I_WORKER, I_INPUT, I_ATTEMPT, I_START, I_END, I_OUTCOME.
-    this.#outputs.push(-1);
     return this.#invocations.add8(
       seq,
       this.#intern(step),
@@ -186,7 +254,17 @@ export class TraceRecorder {
 
   /** Records the type of the event an invocation returned (for its `StepStateChanged`). */
   output(row: number, eventType: string): void {
-    this.#outputs[row] = this.#intern(eventType);
+    const outcome = this.#invocations.get(row, I_OUTCOME) % OUTPUT_SHIFT;
+    this.#invocations.set(row, I_OUTCOME, outcome + OUTPUT_SHIFT * (this.#intern(eventType) + 1));
+  }
+
+  /** The interned type of the event invocation `row` returned, or -1. */
+  #outputOf(row: number): number {
+    return Math.floor(this.#invocations.get(row, I_OUTCOME) / OUTPUT_SHIFT) - 1;
+  }
+
+  #outcomeOf(row: number): number {
+    return this.#invocations.get(row, I_OUTCOME) % OUTPUT_SHIFT;
   }
 
   /** Whether event `id` is one this recorder saw (a resumed run's earlier events are not). */
@@ -206,7 +284,9 @@ export class TraceRecorder {
 
   /** A code for the `StepStateChanged` of an item of `step` queued for a worker. */
   queuedCode(step: string, inputEventId: number): number {
-    return this.#queued.add2(this.#intern(step), inputEventId) * 4 + STATE_QUEUED;
+    return (
+      (this.#queued ??= new Table(2)).add2(this.#intern(step), inputEventId) * 4 + STATE_QUEUED
+    );
   }
 
   /** The `StepStateChanged` event a code stands for. */
@@ -216,16 +296,17 @@ export class TraceRecorder {
     const typeOf = (id: number) =>
       this.#names[this.#events.get(id - this.#base - 1, E_TYPE)] as string;
     if (kind === STATE_QUEUED) {
+      const queued = this.#queued as Table;
       return createEventUnchecked(StepStateChanged, {
-        name: this.#names[this.#queued.get(row, 0)] as string,
+        name: this.#names[queued.get(row, 0)] as string,
         stepState: "preparing",
         workerId: "<enqueued>",
-        inputEventName: typeOf(this.#queued.get(row, 1)),
+        inputEventName: typeOf(queued.get(row, 1)),
         outputEventName: null,
       });
     }
     const table = this.#invocations;
-    const output = kind === STATE_DONE ? (this.#outputs[row] ?? -1) : -1;
+    const output = kind === STATE_DONE ? this.#outputOf(row) : -1;
     return createEventUnchecked(StepStateChanged, {
       name: this.#names[table.get(row, I_STEP)] as string,
       stepState: kind === STATE_DONE ? "notRunning" : "running",
@@ -237,8 +318,9 @@ export class TraceRecorder {
 
   ended(row: number, at: number, outcome: Outcome, error: string | null): void {
     this.#invocations.set(row, I_END, at);
-    this.#invocations.set(row, I_OUTCOME, OUTCOMES.indexOf(outcome));
-    if (error !== null) this.#errors.set(row, error);
+    const output = this.#outputOf(row);
+    this.#invocations.set(row, I_OUTCOME, OUTCOMES.indexOf(outcome) + OUTPUT_SHIFT * (output + 1));
+    if (error !== null) (this.#errors ??= new Map()).set(row, error);
   }
 
   /** The run ended: invocations still running were cancelled. */
@@ -246,7 +328,7 @@ export class TraceRecorder {
     this.#status = status;
     this.#endedAt = at;
     for (let row = 0; row < this.#invocations.rows; row++) {
-      if (this.#invocations.get(row, I_OUTCOME) === 0) this.ended(row, at, "cancelled", null);
+      if (this.#outcomeOf(row) === 0) this.ended(row, at, "cancelled", null);
     }
   }
 
@@ -267,8 +349,8 @@ export class TraceRecorder {
         attempt: table.get(row, I_ATTEMPT),
         startedAt: table.get(row, I_START),
         endedAt: Number.isNaN(end) ? null : end,
-        outcome: OUTCOMES[table.get(row, I_OUTCOME)] as Outcome,
-        error: this.#errors.get(row) ?? null,
+        outcome: OUTCOMES[this.#outcomeOf(row)] as Outcome,
+        error: this.#errors?.get(row) ?? null,
         emitted: [],
       };
       const batch = this.#batches?.get(row);
