@@ -157,6 +157,8 @@ function stableJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(",")}}`;
 }
 
+const shapeSamples = new WeakMap<ContextOwner, Context | null>();
+
 // Defaults shared by every call that passes no options: no object per call on the hot path.
 const NO_SEND_OPTIONS: { step?: string } = Object.freeze({});
 const NO_CONTEXT_OPTIONS: ContextOptions = Object.freeze({});
@@ -214,6 +216,12 @@ export class Context<TState = any> {
     this.#store = new StateStore<TState>(specOf(workflow).stateSchema as never);
     this.#runner = null;
     this.#invocation = null;
+    // One unused context per workflow outlives its runs, so that the shape of a context and of
+    // its store does (see internal/shapes.ts). It holds no run's data.
+    if (!shapeSamples.has(workflow)) {
+      shapeSamples.set(workflow, null);
+      shapeSamples.set(workflow, new Context(workflow));
+    }
   }
 
   /** Restores a context from `toJSON()` output; `wf.run(undefined, { ctx })` resumes its run. */

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { EventValidationError } from "./errors.js";
+import { keepShape } from "./internal/shapes.js";
 import { EVENT_DYNAMIC, EVENT_ROLE, EVENT_SCHEMA } from "./internal/symbols.js";
 import { assertZod4Shape } from "./internal/zod-version.js";
 
@@ -331,6 +332,11 @@ export class StopEvent<TResult = any> extends Event {
     super(fields);
   }
 }
+
+// A start event with no fields (`run()`) and a stop event with a result outlive every run, so
+// that their shapes do (see internal/shapes.ts).
+keepShape(new StartEvent());
+keepShape(new StopEvent({ result: null }));
 
 /** Base for events that ask a person (or another system) for input; published to the stream. */
 export class InputRequiredEvent extends Event {}

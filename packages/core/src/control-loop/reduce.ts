@@ -5,11 +5,17 @@
  */
 import { WorkflowRuntimeError } from "../errors.js";
 import { safeText } from "../internal/describe.js";
+import { keepShape } from "../internal/shapes.js";
 import { adjust, fanOut, gather, join, stuckCollections } from "./collections.js";
 import type { Command } from "./commands.js";
 import { enqueue, fill, newItem, returnTaken } from "./queues.js";
-import { activeSteps, type RunState, type StepRunState, type Waiter } from "./run-state.js";
-
+import {
+  activeSteps,
+  type RunState,
+  type StepRunState,
+  type TimerState,
+  type Waiter,
+} from "./run-state.js";
 import type {
   ErrorInfo,
   EventRecord,
@@ -166,6 +172,13 @@ function start(
   noteEvent(state, event);
   route(state, event, null, null, null, now, commands);
 }
+
+// The shape of a run's `timers` once its timeout is armed outlives every run (see
+// internal/shapes.ts): `armRunTimeout` is on the path of every run's start.
+keepShape({} as Record<string, TimerState>).timeout = {
+  dueAt: 0.5,
+  tick: { type: "runTimeout", timeoutMs: 60_000 },
+};
 
 function armRunTimeout(
   state: RunState,

@@ -9,6 +9,7 @@
  * can be unreferenced (Node's) stays armed but unreferenced, so that it neither keeps the
  * process alive nor has to be made again for the next run; any other clock's is cleared.
  */
+import { keepShape } from "../internal/shapes.js";
 import type { Clock } from "./clock.js";
 
 /** What a deadline calls when it falls due (a runner: no closure per run). */
@@ -174,3 +175,5 @@ export function deadlinesOf(clock: Clock): DeadlineQueue {
   }
   return queue;
 }
+
+keepShape(new Deadline(0.5, 0, null));

@@ -6,6 +6,7 @@
  */
 import { WorkflowRuntimeError } from "../errors.js";
 import type { Event } from "../events.js";
+import { keepShape } from "../internal/shapes.js";
 
 /**
  * An internal event recorded as data, made into an event only when someone reads it: runs
@@ -174,4 +175,14 @@ export class RunLog {
       }
     }
   }
+}
+
+// A log that has been written, read and closed outlives every run (see internal/shapes.ts).
+{
+  const sample = keepShape(new RunLog());
+  sample.resolveWith({ stateEvent: () => null as unknown as Event });
+  sample.append(0);
+  sample.hold();
+  sample.release();
+  sample.close();
 }

@@ -35,6 +35,7 @@ import {
 import { isNonRetryable } from "../failure.js";
 import { createDeferred } from "../internal/deferred.js";
 import { describeValue } from "../internal/describe.js";
+import { keepShape } from "../internal/shapes.js";
 import { retrySeed } from "../retry.js";
 import { copyState } from "../state-store.js";
 import type { RunTrace } from "../trace.js";
@@ -1182,3 +1183,22 @@ export class Runner implements ChannelHost, DeadlineTarget {
     else settle();
   }
 }
+
+// One runner outlives every run, so that its shape does (see internal/shapes.ts): made for a
+// spec of nothing, never started. Its clock's time is a double, as the system clock's is.
+keepShape(
+  new Runner({
+    spec: { name: "", trace: false, timeoutMs: null, observers: [] } as unknown as WorkflowSpec,
+    services: {
+      clock: { now: () => 0.5, setTimeout: () => 0, clearTimeout: () => {} },
+      journal: null,
+      observers: [],
+    },
+    runId: "",
+    startEvent: null,
+    state: { lastEventId: 0 } as RunState,
+    published: [],
+    stepContext: () => null,
+    ctx: null,
+  }),
+);

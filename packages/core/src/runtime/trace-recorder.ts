@@ -5,6 +5,7 @@
  * trace is asked for.
  */
 import { createEventUnchecked, type Event, StepStateChanged } from "../events.js";
+import { keepShape } from "../internal/shapes.js";
 import type { RunTrace, TraceInvocation, TraceStatus } from "../trace.js";
 
 /** Kinds of the internal `StepStateChanged` events a recorder can make from its rows. */
@@ -381,4 +382,16 @@ export class TraceRecorder {
       invocations,
     };
   }
+}
+
+// A recorder that has seen a run through, so that its shape and its tables' outlive every run
+// (see internal/shapes.ts). Times are doubles, as the system clock's are.
+{
+  const sample = keepShape(new TraceRecorder("", "", 0.5, 0));
+  sample.event("", 0.5, 0);
+  sample.published(1);
+  sample.output(sample.started(1, "", 0, 1, 0, 0.5), "");
+  sample.ended(0, 0.5, "completed", "");
+  sample.queuedCode("", 1);
+  sample.finish("completed", 0.5);
 }
