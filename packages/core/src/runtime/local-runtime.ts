@@ -111,6 +111,14 @@ export class LocalRuntime implements Runtime {
   }
 
   startRun(request: StartRunRequest): WorkflowHandler {
+    return this.startLocal(request);
+  }
+
+  /**
+   * Admits and starts a run in this process (what `startRun` does here). A runtime that
+   * overrides `startRun` (to run elsewhere) calls this where the run does execute here.
+   */
+  protected startLocal(request: StartRunRequest): WorkflowHandler {
     const workflow = request.workflow;
     const spec = workflowSpec(workflow);
     const info: RunInfo = { runId: request.runId, workflowName: spec.name };
@@ -184,21 +192,28 @@ export class LocalRuntime implements Runtime {
     for (const stored of await this.loadUnfinished(byName)) {
       const workflow = byName.get(stored.workflowName);
       if (!workflow || this.#runs.has(stored.runId)) continue;
-      const rebuilt = rebuildRun(workflowSpec(workflow), stored.entries, baseOf(workflow, stored));
-      const ctx = restoredContext(workflow, rebuilt.store, rebuilt.state, stored.runId);
-      handlers.push(
-        this.startRun({
-          workflow,
-          runId: stored.runId,
-          startEvent: null,
-          state: rebuilt.state,
-          ctx,
-          published: stored.published,
-          replayedWrites: rebuilt.writes,
-        }),
-      );
+      handlers.push(this.resumeStored(workflow, stored));
     }
     return handlers;
+  }
+
+  /**
+   * Rebuilds a run from its journal (every tick replayed through `reduce`) and resumes it in
+   * this process: work items whose result was never journaled run again, nothing else does.
+   * @throws {@link JournalError} when the journal does not fit the workflow.
+   */
+  protected resumeStored(workflow: Workflow, stored: StoredRun): WorkflowHandler {
+    const rebuilt = rebuildRun(workflowSpec(workflow), stored.entries, baseOf(workflow, stored));
+    const ctx = restoredContext(workflow, rebuilt.store, rebuilt.state, stored.runId);
+    return this.startLocal({
+      workflow,
+      runId: stored.runId,
+      startEvent: null,
+      state: rebuilt.state,
+      ctx,
+      published: stored.published,
+      replayedWrites: rebuilt.writes,
+    });
   }
 
   /** Starts the run when the workflow has a free slot (`numConcurrentRuns`), on a microtask so the caller can subscribe first. */
