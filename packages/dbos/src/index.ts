@@ -1,0 +1,6 @@
+/**
+ * `@stepwise/dbos`: durable stepwise runs on Postgres through DBOS, over many worker processes.
+ * @module
+ */
+export { DbosRuntime, type DbosRuntimeOptions, queueName, segmentId } from "./dbos-runtime.js";
+export { DbosRuntimeError, type DbosRuntimeErrorCode } from "./errors.js";
