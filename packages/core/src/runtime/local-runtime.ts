@@ -49,6 +49,8 @@ interface Slots {
   readonly waiting: (() => void)[];
 }
 
+const RESOLVED = Promise.resolve();
+
 /** Runs workflows in this process; subclasses journal them. */
 export class LocalRuntime implements Runtime {
   readonly name: string = "local";
@@ -77,7 +79,9 @@ export class LocalRuntime implements Runtime {
   }
 
   #startSoon(runner: Runner): void {
-    if (this.#toStart.push(runner) === 1) queueMicrotask(this.#startAll);
+    // A promise job rather than `queueMicrotask`, which in Node makes an AsyncResource per call;
+    // `#startAll` cannot throw (a run catches its own failures), and if it did, Node reports it.
+    if (this.#toStart.push(runner) === 1) void RESOLVED.then(this.#startAll);
   }
 
   constructor(options: LocalRuntimeOptions = {}) {

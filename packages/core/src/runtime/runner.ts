@@ -4,6 +4,8 @@
  * turns what they do into new ticks. All I/O of a run (timers, the log, user code) happens here
  * or in what it calls, never in `reduce`. See ARCHITECTURE.md beside `packages/core`.
  */
+
+import type { Context } from "../context.js";
 import type { Command } from "../control-loop/commands.js";
 import { reduceInto } from "../control-loop/reduce.js";
 import type { RunState } from "../control-loop/run-state.js";
@@ -33,6 +35,7 @@ import {
   WorkflowTimedOutEvent,
 } from "../events.js";
 import { isNonRetryable } from "../failure.js";
+import { WorkflowHandler } from "../handler.js";
 import { createDeferred } from "../internal/deferred.js";
 import { describeValue } from "../internal/describe.js";
 import { keepShape } from "../internal/shapes.js";
@@ -1184,9 +1187,10 @@ export class Runner implements ChannelHost, DeadlineTarget {
   }
 }
 
-// One runner outlives every run, so that its shape does (see internal/shapes.ts): made for a
-// spec of nothing, never started. Its clock's time is a double, as the system clock's is.
-keepShape(
+// One runner and one handler outlive every run, so that their shapes do (see
+// internal/shapes.ts): made for a spec of nothing, never started. Its clock's time is a double,
+// as the system clock's is.
+const sampleRunner = keepShape(
   new Runner({
     spec: { name: "", trace: false, timeoutMs: null, observers: [] } as unknown as WorkflowSpec,
     services: {
@@ -1202,3 +1206,4 @@ keepShape(
     ctx: null,
   }),
 );
+keepShape(new WorkflowHandler(sampleRunner, {} as Context));
