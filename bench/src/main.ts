@@ -40,7 +40,7 @@ const wantedConditions = (pick(values.conditions) ?? Object.keys(conditionIds)).
 const allScenarios = scenariosFor(mode, wantedConditions);
 const wantedScenarios = pick(values.scenarios);
 for (const id of wantedScenarios ?? []) {
-  if (!allScenarios.some((s) => s.id === id))
+  if (!allScenarios.some((s) => s.id === id || s.steadyId === id))
     throw new Error(
       `unknown scenario \`${id}\` in --scenarios for ${mode} mode; known: ${allScenarios.map((s) => s.id).join(", ")}`,
     );
