@@ -206,7 +206,9 @@ export class Event {
         received: describeValue(input),
       });
     }
-    if (schema) {
+    if (schema && sampling) {
+      for (const key in schema.shape) defineField(this, key, null);
+    } else if (schema) {
       const parsed = schema.safeParse(input);
       if (!parsed.success) {
         throw new EventValidationError("invalidFields", {
@@ -274,6 +276,25 @@ function receivedSuffix(input: object, path: readonly PropertyKey[]): string {
     value = (value as Record<PropertyKey, unknown>)[segment];
   }
   return value === undefined ? " (missing)" : ` (received ${describeValue(value)})`;
+}
+
+let sampling = false;
+
+/**
+ * @internal An event of `cls` with every declared field null, made by `Event`'s constructor
+ * alone (no validation, no subclass constructor, no user code): it has the shape a validated
+ * event of the class has, without any run's data. The runner keeps one per class seen (see
+ * internal/shapes.ts); null when the class cannot be made so.
+ */
+export function sampleEvent(cls: EventClass): Event | null {
+  sampling = true;
+  try {
+    return Reflect.construct(Event, [], cls) as Event;
+  } catch {
+    return null;
+  } finally {
+    sampling = false;
+  }
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   InputRequiredEvent,
   StartEvent,
   StopEvent,
+  Workflow,
   WorkflowEvent,
 } from "@stepwise/core";
 import { z } from "zod";
@@ -150,5 +151,30 @@ describe("human-in-the-loop bases", () => {
     class Answer extends HumanResponseEvent.define({ response: z.string() }) {}
     assert.ok(new Ask({ prompt: "?" }) instanceof InputRequiredEvent);
     assert.equal(new Answer({ response: "yes" }).response, "yes");
+  });
+});
+
+describe("events in a run", () => {
+  it("runs an event class's own constructor only for the events user code makes", async () => {
+    let made = 0;
+    class CountedEvent extends Event.define({ n: z.number() }) {
+      constructor(fields: { n: number }) {
+        made++;
+        super(fields);
+      }
+    }
+    const wf = new Workflow()
+      .addStep(
+        "begin",
+        { accepts: StartEvent, emits: CountedEvent },
+        () => new CountedEvent({ n: 1 }),
+      )
+      .addStep(
+        "end",
+        { accepts: CountedEvent, emits: StopEvent },
+        (ev) => new StopEvent({ result: ev.n }),
+      );
+    assert.equal(await wf.run(), 1);
+    assert.equal(made, 1);
   });
 });

@@ -1,12 +1,24 @@
 /** Small pieces of the runner: class facts, safe checks of user values, taking turns with the event loop. */
 import { errorText, WorkflowRuntimeError } from "../errors.js";
-import { Event, type EventClass, type EventRole, eventRole, StopEvent } from "../events.js";
+import {
+  Event,
+  type EventClass,
+  type EventRole,
+  eventRole,
+  StopEvent,
+  sampleEvent,
+} from "../events.js";
 import { describeValue } from "../internal/describe.js";
 
 /** What the runner needs to know about an event class. */
 export interface ClassInfo {
   readonly type: string;
   readonly role: EventRole;
+  /**
+   * An event of the class holding no data, kept as long as the class lives, so that a full GC
+   * between runs does not collect the class's shape (see internal/shapes.ts).
+   */
+  readonly sample: Event | null;
 }
 const classInfos = new WeakMap<object, ClassInfo>();
 
@@ -14,7 +26,7 @@ const classInfos = new WeakMap<object, ClassInfo>();
 export function classInfo(cls: EventClass): ClassInfo {
   let info = classInfos.get(cls);
   if (!info) {
-    info = { type: cls.eventType, role: eventRole(cls) };
+    info = { type: cls.eventType, role: eventRole(cls), sample: sampleEvent(cls) };
     classInfos.set(cls, info);
   }
   return info;
