@@ -194,7 +194,23 @@ class Engine {
       listenQueues: served.map(queueName),
     });
     entry ??= DBOS.registerWorkflow(runSegment, { name: "stepwise.run" });
-    await DBOS.launch();
+    // DBOS migrates its tables at launch; two processes migrating one database at once fail.
+    // The lock is polled, not waited for: a waiting statement would hold up the migration's
+    // CREATE INDEX CONCURRENTLY in the process that has it.
+    const lock = await this.pool.connect();
+    try {
+      for (;;) {
+        const got = await lock.query<{ ok: boolean }>(
+          "SELECT pg_try_advisory_lock(hashtext('stepwise.launch')) AS ok",
+        );
+        if (got.rows[0]?.ok) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await DBOS.launch();
+    } finally {
+      await lock.query("SELECT pg_advisory_unlock(hashtext('stepwise.launch'))").catch(() => {});
+      lock.release();
+    }
     for (const name of served) await this.registerQueue(name);
     if (this.worker) {
       await this.pool.query(
