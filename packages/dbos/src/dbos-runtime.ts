@@ -18,6 +18,7 @@ import {
   RunAdmissionError,
   type RunTrace,
   type Workflow,
+  WorkflowFailedEvent,
   WorkflowHandler,
   WorkflowRuntimeError,
 } from "@stepwise/core";
@@ -165,7 +166,20 @@ class Engine {
   }
 
   launch(): Promise<void> {
-    this.launched ??= this.#launch();
+    if (this.closed) {
+      return Promise.reject(
+        new DbosRuntimeError(
+          "shutDown",
+          "This DBOS runtime was shut down (or its launch failed); make a new DbosRuntime.",
+        ),
+      );
+    }
+    this.launched ??= this.#launch().catch(async (error: unknown) => {
+      // Nothing stays of a launch that failed: a runtime made next starts afresh.
+      this.launched = null;
+      await this.close();
+      throw error;
+    });
     return this.launched;
   }
 
@@ -343,8 +357,8 @@ class Engine {
       // Segments that have returned are recorded by DBOS before it stops.
       const returning = Promise.allSettled([...this.bodies]);
       await Promise.race([returning, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
-      if (DBOS.isInitialized()) await DBOS.shutdown();
     }
+    if (DBOS.isInitialized()) await DBOS.shutdown();
     await this.notifier?.close();
     await this.pool.end().catch(() => {});
     if (engine === this) engine = null;
@@ -833,15 +847,22 @@ export class DbosRuntime extends LocalRuntime {
 
   #append(execution: Execution, batch: JournalBatch): Promise<void> {
     const runId = execution.runId;
-    const ticks = batch.entries.map((entry, i) => ({
-      at: entry.at,
-      json: JSON.stringify(encoded(() => encodeTick(entry.tick), runId, execution.ticks + i)),
-    }));
-    const events = batch.published.map((entry) => ({
-      seq: entry.seq,
-      internal: entry.internal,
-      json: JSON.stringify(encoded(() => encodePublished(entry), runId, undefined)),
-    }));
+    let ticks: { at: number; json: string }[];
+    let events: { seq: number; internal: boolean; json: string }[];
+    try {
+      ticks = batch.entries.map((entry, i) => ({
+        at: entry.at,
+        json: JSON.stringify(encoded(() => encodeTick(entry.tick), runId, execution.ticks + i)),
+      }));
+      events = batch.published.map((entry) => ({
+        seq: entry.seq,
+        internal: entry.internal,
+        json: JSON.stringify(encoded(() => encodePublished(entry), runId, undefined)),
+      }));
+    } catch (error) {
+      if (!(error instanceof JournalError)) throw error;
+      return this.#failUnstorable(execution, batch, error);
+    }
     const consumed = execution.taken;
     const lastSeq = events.length > 0 ? (events[events.length - 1]?.seq ?? -1) : -1;
     execution.busy++;
@@ -876,6 +897,36 @@ export class DbosRuntime extends LocalRuntime {
           return new Promise<void>(() => {});
         },
       );
+  }
+
+  /**
+   * A batch that cannot be stored (a value no codec carries): none of it is written; the run
+   * fails on the database with the error, and stops here (its result here is not durable).
+   */
+  #failUnstorable(execution: Execution, batch: JournalBatch, error: JournalError): Promise<void> {
+    const runId = execution.runId;
+    const seq = batch.published[0]?.seq ?? (this.runnerOf(runId)?.lastSeq ?? -1) + 1;
+    this.#lose(execution, "failed");
+    const event = new WorkflowFailedEvent({
+      stepName: "(journal)",
+      error,
+      attempts: 1,
+      elapsedSeconds: 0,
+    });
+    const json = JSON.stringify(encodePublished({ seq, event, internal: false }));
+    this.#engine.store
+      .append(runId, execution.epoch, {
+        firstTick: execution.ticks,
+        ticks: [],
+        events: [{ seq, internal: false, json }],
+        status: "failed",
+        lastSeq: seq,
+        consumed: execution.journaled,
+      })
+      .catch((written: unknown) => {
+        console.warn(`stepwise: failing run ${runId} failed: ${(written as Error).message}`);
+      });
+    return new Promise<void>(() => {});
   }
 
   #lose(execution: Execution, status: string): void {

@@ -8,8 +8,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { StartEvent, StopEvent, Workflow } from "@stepwise/core";
 import pg from "pg";
-import { DbosRuntime } from "../src/index.ts";
+import { DbosRuntime, DbosRuntimeError } from "../src/index.ts";
 import { Answer, Ask, chainFlow, interviewFlow } from "./fixtures/flows.ts";
 import { freshDatabase, skipPostgres } from "./support/postgres.ts";
 
@@ -76,6 +77,19 @@ describe("@stepwise/dbos: several worker processes", { skip: skipPostgres }, () 
     const second = await startWorker(databaseUrl, "worker-a");
     children.push(second.child);
     assert.match(second.line, /^error executorInUse: /);
+  });
+
+  it("refuses a run of a workflow that no live worker serves", async () => {
+    const nobody = new Workflow({ runtime: client, name: "Nobody" }).addStep(
+      "only",
+      { accepts: StartEvent, emits: StopEvent },
+      () => new StopEvent(),
+    );
+    await assert.rejects(
+      nobody.run({}, { runId: "nobody-1" }),
+      (error) => error instanceof DbosRuntimeError && error.code === "noWorker",
+    );
+    assert.equal(await client.status("nobody-1"), null, "nothing written");
   });
 
   it("runs what a client that only enqueues starts, on the workers", async () => {
