@@ -16,6 +16,7 @@ export const publishedPackages = [
   "packages/draw",
   "packages/cli",
   "packages/sqlite",
+  "packages/dbos",
   "packages/otel",
   "packages/server",
   "packages/client",

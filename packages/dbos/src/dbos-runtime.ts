@@ -160,7 +160,8 @@ class Engine {
   constructor(url: string, executorId: string) {
     this.url = url;
     this.executorId = executorId;
-    this.pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5000 });
+    // Small pools: a worker needs few connections, and a database serves many workers.
+    this.pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 5000 });
     this.pool.on("error", () => {});
     this.store = new RunStore(this.pool);
   }
@@ -204,6 +205,7 @@ class Engine {
       name: this.options.applicationName,
       systemDatabaseUrl: this.url,
       executorID: this.executorId,
+      systemDatabasePoolSize: 6,
       logLevel: this.options.logLevel,
       listenQueues: served.map(queueName),
     });
