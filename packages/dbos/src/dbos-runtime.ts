@@ -151,6 +151,7 @@ class Engine {
   launched: Promise<void> | null = null;
   #sweeper: NodeJS.Timeout | null = null;
   #sweeping = false;
+  #sweeps = 0;
   options!: Required<
     Pick<DbosRuntimeOptions, "applicationName" | "sweepMs" | "pollMs" | "logLevel">
   > &
@@ -160,8 +161,8 @@ class Engine {
   constructor(url: string, executorId: string) {
     this.url = url;
     this.executorId = executorId;
-    // Small pools: a worker needs few connections, and a database serves many workers.
-    this.pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 5000 });
+    // Small pools (8 here, 6 for DBOS): a database serves many workers.
+    this.pool = new pg.Pool({ connectionString: url, max: 8, connectionTimeoutMillis: 30_000 });
     this.pool.on("error", () => {});
     this.store = new RunStore(this.pool);
   }
@@ -293,8 +294,8 @@ class Engine {
 
   /**
    * One look for runs that need a worker: runs of dead workers, runs this process dropped,
-   * waiting runs whose timer is due or whose inbox has a message nobody took, and queued runs
-   * whose segment was never started.
+   * waiting runs whose timer is due or whose inbox has a message nobody took; every fifth
+   * look, queued runs whose segment is lost (never started, or held by a dead worker).
    */
   async sweep(): Promise<void> {
     if (this.#sweeping || this.closed) return;
@@ -307,47 +308,76 @@ class Engine {
       );
       const names = [...this.registry.keys()];
       const stale = now - 5 * this.options.sweepMs;
-      const found = await this.pool.query<{
-        run_id: string;
-        workflow: string;
-        segment: number;
-        status: string;
-        executor: string | null;
-      }>(
-        `SELECT r.run_id, r.workflow, r.segment, r.status, r.executor FROM stepwise.runs r
+      const found = await this.pool.query<SweptRun>(
+        `SELECT r.run_id, r.workflow, r.segment, r.status FROM stepwise.runs r
           WHERE r.ended_at IS NULL AND r.workflow = ANY($1::text[]) AND (
-            (r.status = 'running' AND r.executor <> $2 AND NOT EXISTS (
-               SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted
-                  AND l.classid = $3 AND l.objsubid = 2
-                  AND l.objid::bigint = (hashtext(r.executor)::bigint + 4294967296) % 4294967296))
+            (r.status = 'running' AND r.executor <> $2 AND NOT ${LOCK_HELD("r.executor")})
             OR (r.status = 'running' AND r.executor = $2 AND r.updated_at < $5)
             OR (r.status = 'waiting' AND r.wake_at IS NOT NULL AND r.wake_at <= $4)
-            OR (r.status = 'waiting' AND EXISTS (SELECT 1 FROM stepwise.inbox i WHERE i.run_id = r.run_id AND i.id > r.consumed))
-            OR (r.status = 'queued' AND r.updated_at < $5))
-          LIMIT 200`,
+            OR (r.status = 'waiting' AND EXISTS (SELECT 1 FROM stepwise.inbox i WHERE i.run_id = r.run_id AND i.id > r.consumed)))
+          LIMIT 500`,
         [names, this.executorId, EXECUTOR_LOCK_CLASS, now, stale],
       );
-      for (const run of found.rows) {
-        if (this.executions.has(run.run_id)) continue;
-        if (run.status === "queued") {
-          // Started (or queued) already unless DBOS has no such workflow.
-          const status = await DBOS.getWorkflowStatus(segmentId(run.run_id, run.segment));
-          if (status) continue;
-          await this.startSegment(run.run_id, run.workflow, run.segment);
-          continue;
-        }
-        const segment = await this.store.advance(run.run_id, run.segment, [run.status]);
-        if (segment === null) continue;
-        await this.startSegment(run.run_id, run.workflow, segment);
-        if (run.status === "running") {
-          DBOS.cancelWorkflow(segmentId(run.run_id, run.segment)).catch(() => {});
-        }
+      await Promise.all(
+        found.rows
+          .filter((run) => !this.executions.has(run.run_id))
+          .map((run) => this.#moveOn(run)),
+      );
+      if (++this.#sweeps % 5 === 0) await this.#sweepQueued(names, stale);
+    } catch (error) {
+      if (!this.closed) {
+        console.warn(
+          `stepwise: a sweep of worker ${this.executorId} failed: ${(error as Error).message}`,
+        );
       }
-    } catch {
-      // The database is away: the next sweep tries again.
     } finally {
       this.#sweeping = false;
     }
+  }
+
+  /** Moves a run to a new segment and starts it; cancels the segment it leaves. */
+  async #moveOn(run: SweptRun): Promise<void> {
+    const segment = await this.store.advance(run.run_id, run.segment, [run.status]);
+    if (segment === null) return;
+    await this.startSegment(run.run_id, run.workflow, segment);
+    if (run.status !== "waiting") {
+      DBOS.cancelWorkflow(segmentId(run.run_id, run.segment)).catch(() => {});
+    }
+  }
+
+  /**
+   * Queued runs whose segment no live worker will run: never started (a crash between the
+   * row and the DBOS workflow), held by a worker that died before it claimed the run, or over.
+   */
+  async #sweepQueued(names: readonly string[], stale: number): Promise<void> {
+    const queued = await this.pool.query<SweptRun>(
+      `SELECT run_id, workflow, segment, status FROM stepwise.runs
+        WHERE ended_at IS NULL AND status = 'queued' AND workflow = ANY($1::text[]) AND updated_at < $2
+        LIMIT 500`,
+      [names, stale],
+    );
+    if (queued.rows.length === 0) return;
+    const ids = queued.rows.map((run) => segmentId(run.run_id, run.segment));
+    const statuses = new Map(
+      (await DBOS.listWorkflows({ workflowIDs: ids, loadInput: false, loadOutput: false })).map(
+        (status) => [status.workflowID, status],
+      ),
+    );
+    const executors = [...new Set([...statuses.values()].map((status) => status.executorId ?? ""))];
+    const live = await this.pool.query<{ executor: string }>(
+      `SELECT e AS executor FROM unnest($1::text[]) AS e WHERE ${LOCK_HELD("e", "$2")}`,
+      [executors, EXECUTOR_LOCK_CLASS],
+    );
+    const alive = new Set(live.rows.map((row) => row.executor));
+    await Promise.all(
+      queued.rows.map(async (run) => {
+        const status = statuses.get(segmentId(run.run_id, run.segment));
+        if (!status) return this.startSegment(run.run_id, run.workflow, run.segment);
+        if (status.status === "ENQUEUED") return;
+        if (status.status === "PENDING" && alive.has(status.executorId ?? "")) return;
+        return this.#moveOn(run);
+      }),
+    );
   }
 
   async close(): Promise<void> {
@@ -389,6 +419,19 @@ class Engine {
     return target.runtime.executeSegment(target.workflow, row);
   }
 }
+
+/** A run the sweep found. */
+interface SweptRun {
+  readonly run_id: string;
+  readonly workflow: string;
+  readonly segment: number;
+  readonly status: string;
+}
+
+/** SQL: whether the executor named by `column` holds its executor lock (its process lives). */
+const LOCK_HELD = (column: string, lockClass = "$3") => `EXISTS (
+  SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.classid = ${lockClass} AND l.objsubid = 2
+     AND l.objid::bigint = (hashtext(${column})::bigint + 4294967296) % 4294967296)`;
 
 let engine: Engine | null = null;
 let entry: ((runId: string, segment: number) => Promise<string>) | null = null;
@@ -744,6 +787,28 @@ export class DbosRuntime extends LocalRuntime {
     return handlers;
   }
 
+  /**
+   * For a server's idle release: a run executing here that waits idle ends its segment now
+   * (its timers are the runtime's to keep: a worker's sweep wakes it when one is due).
+   * @returns null when the run is not executing here or not idle.
+   */
+  releaseIdleRun(runId: string): { readonly wakeAt: number | null } | null {
+    const execution = this.#engine.executions.get(runId);
+    if (!execution || execution.runtime !== this) return null;
+    return this.#checkIdle(execution, true) ? { wakeAt: null } : null;
+  }
+
+  /** For a server: a handler for an unfinished run on the database, wherever it executes. */
+  async resumeRun(
+    workflow: Workflow,
+    runId: string,
+  ): Promise<{ readonly handler: WorkflowHandler } | null> {
+    await this.#engine.launch();
+    const row = await this.#engine.store.getRun(runId);
+    if (!row || row.ended_at !== null || row.workflow !== workflowSpec(workflow).name) return null;
+    return { handler: this.attach(runId, workflow) };
+  }
+
   // --- executing a segment here -----------------------------------------------------------
 
   /** @internal Runs one segment of `row`'s run in this process, until it ends, waits idle or is lost. */
@@ -1013,10 +1078,11 @@ export class DbosRuntime extends LocalRuntime {
     this.#idleTimer.unref();
   }
 
-  #checkIdle(execution: Execution): void {
-    if (execution.finished || execution.busy > 0 || execution.pumping) return;
+  /** Releases the run if it has waited idle long enough (or at all, when `now`); says whether it did. */
+  #checkIdle(execution: Execution, now = false): boolean {
+    if (execution.finished || execution.busy > 0 || execution.pumping) return false;
     const runner = this.runnerOf(execution.runId);
-    if (!runner || runner.isEnded) return;
+    if (!runner || runner.isEnded) return false;
     const state = runner.state;
     const idle =
       state.status === "running" &&
@@ -1026,11 +1092,11 @@ export class DbosRuntime extends LocalRuntime {
       execution.taken === execution.journaled;
     if (!idle) {
       execution.idleSince = null;
-      return;
+      return false;
     }
-    const now = Date.now();
-    if (execution.idleSince === null) execution.idleSince = now;
-    if (now - execution.idleSince < this.#idleTimeoutMs) return;
+    const at = Date.now();
+    if (execution.idleSince === null) execution.idleSince = at;
+    if (!now && at - execution.idleSince < this.#idleTimeoutMs) return false;
     let wakeAt: number | null = null;
     for (const timer of Object.values(state.timers)) {
       if (wakeAt === null || timer.dueAt < wakeAt) wakeAt = timer.dueAt;
@@ -1051,6 +1117,7 @@ export class DbosRuntime extends LocalRuntime {
           `stepwise: releasing idle run ${runId} failed (${(error as Error).message}); a worker resumes it.`,
         );
       });
+    return true;
   }
 
   // --- ending -----------------------------------------------------------------------------

@@ -35,6 +35,7 @@ export interface RunRow {
   readonly last_seq: number;
   readonly consumed: string;
   readonly wake_at: number | null;
+  readonly ended_at: number | null;
 }
 
 /** A message in a run's inbox. */

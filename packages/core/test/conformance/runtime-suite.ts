@@ -359,6 +359,7 @@ function durableSuite(name: string, makeStorage: () => DurableStorage): void {
       const before: string[] = [];
       const first = storage.open();
       chain(first, before, 3).run({}, { runId: "crash-1" });
+      await until(() => before.includes("hop:3"));
       await sleep(20);
       assert.deepEqual(before, ["start", "hop:0", "hop:1", "hop:2", "hop:3"]);
       storage.crash(first);
@@ -374,7 +375,9 @@ function durableSuite(name: string, makeStorage: () => DurableStorage): void {
     it("continues a recovered run's log: no gap and no duplicate from sequence -1", async () => {
       const storage = makeStorage();
       const first = storage.open();
-      const crashed = chain(first, [], 3).run({}, { runId: "crash-2" });
+      const ran: string[] = [];
+      const crashed = chain(first, ran, 3).run({}, { runId: "crash-2" });
+      await until(() => ran.includes("hop:3"));
       await sleep(20);
       const seenBefore = crashed.lastSeq;
       storage.crash(first);
@@ -420,8 +423,9 @@ function durableSuite(name: string, makeStorage: () => DurableStorage): void {
     it("leaves the runs of workflows it is not given for a later recover", async () => {
       const storage = makeStorage();
       const first = storage.open();
-      chain(first, [], 1).run({}, { runId: "crash-3" });
-      await sleep(20);
+      const ran: string[] = [];
+      chain(first, ran, 1).run({}, { runId: "crash-3" });
+      await until(() => ran.includes("hop:1"));
       storage.crash(first);
       const second = storage.open();
       const other = new Workflow({ runtime: second, name: "Other" }).addStep(
