@@ -39,6 +39,7 @@ import {
 } from "@stepwise/core/runtime";
 import pg from "pg";
 import { connectionError, DbosRuntimeError } from "./errors.js";
+import { type HandlerRow, PgHandlerStore } from "./handler-store.js";
 import { EXECUTOR_LOCK_CLASS, Notifier } from "./notifier.js";
 import { RemoteRun, type RemoteRunHost } from "./remote-run.js";
 import { ensureSchema } from "./schema.js";
@@ -729,6 +730,19 @@ export class DbosRuntime extends LocalRuntime {
       }
     })();
     return this.#handlerFor(spec, runId, found);
+  }
+
+  /**
+   * A store for a workflow server's handler records on this database (`@stepwise/server`'s
+   * `HandlerStore`): `createServer({ workflows, runtime, store: runtime.handlerStore() })`.
+   * Every server process on the database lists the same handlers and serves their streams.
+   */
+  handlerStore<R extends HandlerRow = HandlerRow>(): PgHandlerStore<R> {
+    this.#checkOpen();
+    return new PgHandlerStore<R>(async () => {
+      await this.#engine.launch();
+      return this.#engine.store;
+    });
   }
 
   /** Where a run is, from any process: `queued`, `running`, `waiting`, or how it ended. */

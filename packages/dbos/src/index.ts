@@ -4,3 +4,9 @@
  */
 export { DbosRuntime, type DbosRuntimeOptions, queueName, segmentId } from "./dbos-runtime.js";
 export { DbosRuntimeError, type DbosRuntimeErrorCode } from "./errors.js";
+export {
+  type HandlerRow,
+  type HandlerRowQuery,
+  PgHandlerStore,
+  type StoredRunEvent,
+} from "./handler-store.js";

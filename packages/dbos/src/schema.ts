@@ -5,6 +5,7 @@
  */
 import type { Pool } from "pg";
 import { DbosRuntimeError } from "./errors.js";
+import { HANDLERS_DDL } from "./handler-store.js";
 
 /** The version of the tables this code reads and writes. */
 export const SCHEMA_VERSION = 1;
@@ -66,6 +67,7 @@ export async function ensureSchema(pool: Pool): Promise<void> {
     await client.query("BEGIN");
     await client.query("SELECT pg_advisory_xact_lock(hashtext('stepwise.schema'))");
     await client.query(DDL);
+    await client.query(HANDLERS_DDL);
     const found = await client.query<{ value: string }>(
       "SELECT value FROM stepwise.meta WHERE key = 'version'",
     );
