@@ -695,3 +695,59 @@ describe("run annotations", () => {
     await handler.cancel();
   });
 });
+
+/** A journaling runtime that can release a run (stop it here without ending it). */
+class ReleasingRuntime extends MemoryJournalRuntime {
+  release(runId: string): boolean {
+    return this.releaseRun(runId);
+  }
+}
+
+describe("releasing a run from a runtime", () => {
+  it("stops the run here without ending it: its steps are told, its readers end, it leaves the runtime", async () => {
+    const runtime = new ReleasingRuntime();
+    let aborted: unknown = null;
+    let started = 0;
+    const wf = new Workflow({
+      runtime,
+      name: "Released",
+      timeout: null,
+      numConcurrentRuns: 1,
+    }).addStep("wait", { accepts: StartEvent, emits: StopEvent }, async (_ev, ctx) => {
+      started++;
+      await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
+      aborted = ctx.signal.reason;
+      return new StopEvent({ result: "late" });
+    });
+    const handler = wf.run({}, { runId: "released-1" });
+    const read = (async () => {
+      const seen: number[] = [];
+      for await (const { seq } of handler.subscribe()) seen.push(seq);
+      return seen;
+    })();
+    await sleep(5);
+    assert.equal(runtime.release("released-1"), true);
+    assert.deepEqual(await read, [], "its readers end");
+    assert.equal(runtime.getRun("released-1"), undefined);
+    await sleep(5);
+    assert.ok(aborted instanceof WorkflowCancelledError && aborted.code === "runEnded");
+    let settled = false;
+    handler.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    // Its slot is free: another run of the workflow (numConcurrentRuns 1) starts at once.
+    const next = wf.run({}, { runId: "released-2" });
+    await sleep(5);
+    assert.equal(started, 2);
+    assert.ok(runtime.release("released-2"));
+    await sleep(5);
+    assert.equal(settled, false, "the released run's result never settles here");
+    assert.equal(
+      runtime.batches.some((batch) => batch.ended !== null),
+      false,
+      "nothing journals an ending",
+    );
+    void next;
+  });
+});

@@ -375,15 +375,10 @@ export class Runner implements ChannelHost, DeadlineTarget {
    */
   detach(): void {
     if (this.#ended) return;
-    this.#ended = true;
     this.#detached = true;
-    this.#buffer.length = 0;
-    this.#bufferHead = 0;
+    this.#stop("released");
     this.#held = [];
     this.#settle = null;
-    for (const handle of this.#timers.values()) this.#clearTimer(handle);
-    this.#timers.clear();
-    this.#abort?.abort(new WorkflowCancelledError("runEnded", { status: "released" }));
     this.eventLog.release();
     this.eventLog.close();
     this.#onEnded?.(this);
@@ -1139,19 +1134,24 @@ export class Runner implements ChannelHost, DeadlineTarget {
 
   // --- the end ------------------------------------------------------------------------------
 
+  /** What ending and detaching share: nothing more is applied, timers go, `ctx.signal` aborts. */
+  #stop(status: string): void {
+    this.#ended = true;
+    this.#buffer.length = 0;
+    this.#bufferHead = 0;
+    for (const handle of this.#timers.values()) this.#clearTimer(handle);
+    this.#timers.clear();
+    this.#abort?.abort(new WorkflowCancelledError("runEnded", { status }));
+  }
+
   #end(
     status: RunEndStatus,
     outcome: { ok: true; value: unknown } | { ok: false; error: unknown },
     terminal: Event | null,
   ): void {
     if (this.#ended) return;
-    this.#ended = true;
     this.#endedStatus = status;
-    this.#buffer.length = 0;
-    this.#bufferHead = 0;
-    for (const handle of this.#timers.values()) this.#clearTimer(handle);
-    this.#timers.clear();
-    this.#abort?.abort(new WorkflowCancelledError("runEnded", { status }));
+    this.#stop(status);
     if (this.#trace) {
       const at = this.#clock.now();
       if (terminal && status !== "completed") {
