@@ -106,8 +106,6 @@ export class SqliteRuntime extends LocalRuntime {
   >;
   /** Runs `recover()` read, waiting for their runner to open their journal again. */
   readonly #recovered = new Map<string, OpenRun>();
-  /** While {@link SqliteRuntime.resumeRun} reads its run: the only run id to load. */
-  #onlyRunId: string | null = null;
   #closed = false;
   #handlerStore: SqliteHandlerStore<HandlerRow> | undefined;
 
@@ -243,8 +241,12 @@ export class SqliteRuntime extends LocalRuntime {
   protected override async loadUnfinished(
     workflows: ReadonlyMap<string, Workflow>,
   ): Promise<readonly StoredRun[]> {
+    return this.#loadRuns(workflows, null);
+  }
+
+  /** Reads (synchronously) the unfinished runs of this owner, or only run `only`. */
+  #loadRuns(workflows: ReadonlyMap<string, Workflow>, only: string | null): StoredRun[] {
     let rows: RunRow[];
-    const only = this.#onlyRunId;
     try {
       const select =
         "SELECT id, run_id, workflow, steps, base, ticks, events FROM stepwise_runs WHERE owner = ? AND status = 'running'";
@@ -323,17 +325,10 @@ export class SqliteRuntime extends LocalRuntime {
     this.#checkOpen();
     const running = this.getRun(runId);
     if (running) return { handler: running };
-    // The base class reads the journals synchronously as `recover` begins; only this one.
-    let resumed: Promise<readonly WorkflowHandler[]>;
-    this.#onlyRunId = runId;
+    const stored = this.#loadRuns(new Map([[workflowSpec(workflow).name, workflow]]), runId)[0];
+    if (!stored) return null;
     try {
-      resumed = super.recover([workflow]);
-    } finally {
-      this.#onlyRunId = null;
-    }
-    try {
-      const [handler] = await resumed;
-      return handler ? { handler } : null;
+      return { handler: this.resumeStored(workflow, stored) };
     } finally {
       this.#recovered.delete(runId);
     }
