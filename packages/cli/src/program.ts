@@ -41,6 +41,14 @@ function parsePort(value: string): number {
   return port;
 }
 
+function parseSeconds(value: string): number {
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new InvalidArgumentError("expected a number of seconds greater than 0.");
+  }
+  return seconds;
+}
+
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
@@ -154,6 +162,11 @@ export function createProgram(output: CliOutput, options: CliOptions = {}): Comm
     .option(
       "--store <file>",
       "journal runs and keep handlers in this SQLite file (@stepwise/sqlite); a restarted server resumes them",
+    )
+    .option(
+      "--idle-timeout <seconds>",
+      "with --store: how long a run may wait idle (for an answer) before it leaves memory (default 60)",
+      parseSeconds,
     )
     .action(async (modulePath: string, commandOptions) => {
       const { serveCommand, untilStopped } = await import("./serve-command.js");

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { CliError } from "@stepwise/cli";
 import { serveCommand } from "../src/serve-command.js";
+import { runInProcess } from "./run-cli.js";
 import { fixture } from "./spawn-cli.js";
 
 /** Collects what a command writes. */
@@ -184,5 +185,11 @@ describe("stepwise serve", () => {
     } finally {
       await first.close();
     }
+  });
+
+  it("refuses an --idle-timeout that is not a number of seconds above 0", async () => {
+    const run = await runInProcess(["serve", fixture("several.ts"), "--idle-timeout", "0"]);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /--idle-timeout.*expected a number of seconds greater than 0/);
   });
 });
