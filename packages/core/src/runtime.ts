@@ -76,10 +76,12 @@ export { RunLog } from "./runtime/run-log.js";
 export type { RunnerInit } from "./runtime/runner.js";
 export { Runner } from "./runtime/runner.js";
 export type { StepInfo, WorkflowSpec } from "./runtime/spec.js";
+export { checkSendTarget } from "./runtime/spec.js";
 export type { DecodeTickOptions } from "./runtime/tick-codec.js";
 export {
   decodePublished,
   decodeTick,
+  encodeForRun,
   encodePublished,
   encodeTick,
   TICK_FORMAT_VERSION,

@@ -25,6 +25,7 @@ import {
 import {
   decodeEvent,
   encodeEvent,
+  encodeForRun,
   encodePublished,
   encodeTick,
   type JournalBatch,
@@ -933,12 +934,14 @@ export class DbosRuntime extends LocalRuntime {
     try {
       ticks = batch.entries.map((entry, i) => ({
         at: entry.at,
-        json: JSON.stringify(encoded(() => encodeTick(entry.tick), runId, execution.ticks + i)),
+        json: JSON.stringify(
+          encodeForRun(() => encodeTick(entry.tick), runId, execution.ticks + i),
+        ),
       }));
       events = batch.published.map((entry) => ({
         seq: entry.seq,
         internal: entry.internal,
-        json: JSON.stringify(encoded(() => encodePublished(entry), runId, undefined)),
+        json: JSON.stringify(encodeForRun(() => encodePublished(entry), runId, undefined)),
       }));
     } catch (error) {
       if (!(error instanceof JournalError)) throw error;
@@ -1207,22 +1210,6 @@ export class DbosRuntime extends LocalRuntime {
 function workflowSpecSteps(e: Engine, name: string): Record<string, unknown> {
   const served = e.registry.get(name);
   return served ? workflowSpec(served.workflow).config.steps : {};
-}
-
-/** Runs an encoder, naming the run and entry in the `JournalError` it throws. */
-function encoded(encode: () => unknown, runId: string, entry: number | undefined): unknown {
-  try {
-    return encode();
-  } catch (error) {
-    if (!(error instanceof JournalError)) throw error;
-    throw new JournalError(error.code, `Run \`${runId}\` cannot be journaled: ${error.message}`, {
-      runId,
-      ...(entry !== undefined ? { entry } : {}),
-      ...(error.path ? { path: error.path } : {}),
-      ...(error.eventType ? { eventType: error.eventType } : {}),
-      cause: error,
-    });
-  }
 }
 
 function checkOptions(options: DbosRuntimeOptions): DbosRuntimeOptions {

@@ -15,6 +15,7 @@ import {
   WorkflowTimeoutError,
 } from "@stepwise/core";
 import {
+  checkSendTarget,
   decodePublished,
   type LoggedEvent,
   type RunHandle,
@@ -206,7 +207,7 @@ export class RemoteRun implements RunHandle {
         workflow: this.workflowName,
       });
     }
-    if (step !== undefined) checkTarget(this.#spec, event, step);
+    if (step !== undefined) checkSendTarget(this.#spec, event, step);
     this.#host.deliver(this.runId, "event", event, step ?? null);
   }
 
@@ -223,30 +224,6 @@ export class RemoteRun implements RunHandle {
       `The trace of run \`${this.runId}\` is recorded in the worker process that runs it, not in this one; read its events with \`handler.subscribe()\`.`,
       { runId: this.runId },
     );
-  }
-}
-
-/** The same checks as a run in this process makes of `sendEvent(event, { step })`. */
-function checkTarget(spec: WorkflowSpec, event: Event, step: string): void {
-  const info = spec.steps.get(step);
-  const type = (event.constructor as typeof Event).eventType;
-  if (!info) {
-    throw new WorkflowRuntimeError("unknownStep", {
-      step,
-      workflow: spec.name,
-      steps: [...spec.steps.keys()],
-    });
-  }
-  const receives =
-    info.acceptsTypes.has(type) ||
-    (info.acceptSubclasses &&
-      info.accepts.some((accepted) => event instanceof (accepted as unknown as typeof StopEvent)));
-  if (!receives) {
-    throw new WorkflowRuntimeError("stepDoesNotAccept", {
-      step,
-      eventType: type,
-      accepts: [...info.acceptsTypes],
-    });
   }
 }
 

@@ -95,6 +95,7 @@ describe("@stepwise/dbos: deterministic replay", { skip: skipPostgres }, () => {
       executorId: "replay",
       idleTimeoutMs: 60_000,
     });
+    t.after(() => second.shutdown());
     const ranAfter: number[] = [];
     // This time they finish in start order.
     const fast = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];

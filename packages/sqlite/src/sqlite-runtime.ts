@@ -14,6 +14,7 @@ import {
   WorkflowRuntimeError,
 } from "@stepwise/core";
 import {
+  encodeForRun,
   encodePublished,
   encodeTick,
   type JournalBatch,
@@ -205,12 +206,12 @@ export class SqliteRuntime extends LocalRuntime {
     const ticks: Row[] = batch.entries.map((entry, i) => ({
       at: entry.at,
       internal: false,
-      json: JSON.stringify(encoded(() => encodeTick(entry.tick), run.runId, run.ticks + i)),
+      json: JSON.stringify(encodeForRun(() => encodeTick(entry.tick), run.runId, run.ticks + i)),
     }));
     const events: Row[] = batch.published.map((entry) => ({
       at: entry.seq,
       internal: entry.internal,
-      json: JSON.stringify(encoded(() => encodePublished(entry), run.runId, undefined)),
+      json: JSON.stringify(encodeForRun(() => encodePublished(entry), run.runId, undefined)),
     }));
     try {
       this.#writeBatch.immediate(run, ticks, events, batch.ended);
@@ -389,22 +390,6 @@ interface Row {
   readonly at: number;
   readonly internal: boolean;
   readonly json: string;
-}
-
-/** Runs an encoder, naming the run and entry in the `JournalError` it throws. */
-function encoded(encode: () => unknown, runId: string, entry: number | undefined): unknown {
-  try {
-    return encode();
-  } catch (error) {
-    if (!(error instanceof JournalError)) throw error;
-    throw new JournalError(error.code, `Run \`${runId}\` cannot be journaled: ${error.message}`, {
-      runId,
-      ...(entry !== undefined ? { entry } : {}),
-      ...(error.path ? { path: error.path } : {}),
-      ...(error.eventType ? { eventType: error.eventType } : {}),
-      cause: error,
-    });
-  }
 }
 
 function checkOptions(options: SqliteRuntimeOptions): SqliteRuntimeOptions {

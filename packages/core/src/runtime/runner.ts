@@ -68,7 +68,7 @@ import {
 } from "./loop-support.js";
 import type { RunEnd, RunObserver, RunView } from "./observer.js";
 import { type InternalEntry, type LoggedEvent, RunLog, type SubscribeOptions } from "./run-log.js";
-import type { StepInfo, WorkflowSpec } from "./spec.js";
+import { checkSendTarget, type StepInfo, type WorkflowSpec } from "./spec.js";
 import { TraceRecorder } from "./trace-recorder.js";
 
 export { Invocation } from "./invocation.js";
@@ -742,7 +742,7 @@ export class Runner implements ChannelHost, DeadlineTarget {
       if (from) return;
       throw new WorkflowRuntimeError("runEnded", { runId: this.runId, workflow: this.spec.name });
     }
-    if (step !== undefined) this.#checkTarget(event, step);
+    if (step !== undefined) checkSendTarget(this.spec, event, step);
     const recoveries = from ? from.item.recoveries : null;
     if (!this.#draining) this.#now = this.#clock.now();
     this.dispatch({
@@ -751,29 +751,6 @@ export class Runner implements ChannelHost, DeadlineTarget {
       step: step ?? null,
       recoveries,
     });
-  }
-
-  #checkTarget(event: Event, step: string): void {
-    const info = this.spec.steps.get(step);
-    const type = classInfo(event.constructor as EventClass).type;
-    if (!info) {
-      throw new WorkflowRuntimeError("unknownStep", {
-        step,
-        workflow: this.spec.name,
-        steps: [...this.spec.steps.keys()],
-      });
-    }
-    const receives =
-      info.acceptsTypes.has(type) ||
-      (info.acceptSubclasses &&
-        info.accepts.some((accepted) => event instanceof (accepted as unknown as typeof Event)));
-    if (!receives) {
-      throw new WorkflowRuntimeError("stepDoesNotAccept", {
-        step,
-        eventType: type,
-        accepts: [...info.acceptsTypes],
-      });
-    }
   }
 
   /** The store was written: with a journal, its new contents go in as a tick. */

@@ -1,10 +1,12 @@
 /** What the runner needs to know about a workflow: built once per validated step table. */
 import type { z } from "zod";
 import type { RunConfig } from "../control-loop/run-state.js";
+import { WorkflowRuntimeError } from "../errors.js";
 import type { EventRegistry } from "../event-codec.js";
-import type { EventClass } from "../events.js";
+import type { Event, EventClass } from "../events.js";
 import type { ErrorRegistry } from "../failure.js";
 import type { RetryPolicy } from "../retry.js";
+import { classInfo } from "./loop-support.js";
 import type { RunObserver } from "./observer.js";
 
 /** One step as the runner calls it. */
@@ -53,4 +55,31 @@ export interface WorkflowSpec {
    * null when no step accepts subclasses, so routes are complete from the start.
    */
   readonly ensureRoute: ((cls: EventClass) => void) | null;
+}
+
+/**
+ * Checks that `step` exists and receives `event` (`sendEvent(event, { step })`).
+ * @throws {@link WorkflowRuntimeError} `unknownStep` or `stepDoesNotAccept`.
+ */
+export function checkSendTarget(spec: WorkflowSpec, event: Event, step: string): void {
+  const info = spec.steps.get(step);
+  const type = classInfo(event.constructor as EventClass).type;
+  if (!info) {
+    throw new WorkflowRuntimeError("unknownStep", {
+      step,
+      workflow: spec.name,
+      steps: [...spec.steps.keys()],
+    });
+  }
+  const receives =
+    info.acceptsTypes.has(type) ||
+    (info.acceptSubclasses &&
+      info.accepts.some((accepted) => event instanceof (accepted as unknown as typeof Event)));
+  if (!receives) {
+    throw new WorkflowRuntimeError("stepDoesNotAccept", {
+      step,
+      eventType: type,
+      accepts: [...info.acceptsTypes],
+    });
+  }
 }

@@ -715,3 +715,22 @@ function journalError(
   }
   return error;
 }
+
+/**
+ * Runs an encoder for a journal entry, naming the run (and the entry) in the `JournalError` it
+ * throws, for a runtime's journal writes.
+ */
+export function encodeForRun(encode: () => unknown, runId: string, entry?: number): unknown {
+  try {
+    return encode();
+  } catch (error) {
+    if (!(error instanceof JournalError)) throw error;
+    throw new JournalError(error.code, `Run \`${runId}\` cannot be journaled: ${error.message}`, {
+      runId,
+      ...(entry !== undefined ? { entry } : {}),
+      ...(error.path ? { path: error.path } : {}),
+      ...(error.eventType ? { eventType: error.eventType } : {}),
+      cause: error,
+    });
+  }
+}
