@@ -279,17 +279,15 @@ class Engine {
     }
   }
 
-  /** Whether some live worker serves `workflowName` (this process included). */
+  /**
+   * Whether some worker has served `workflowName` on this database (this process included).
+   * One that is down for now is as good: the run waits in the queue until a worker is back.
+   */
   async served(workflowName: string): Promise<boolean> {
     if (this.worker && this.registry.has(workflowName)) return true;
     const found = await this.pool.query(
-      `SELECT 1 FROM stepwise.workers w
-        WHERE w.workflows::jsonb ? $1
-          AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted
-                        AND l.classid = $2 AND l.objsubid = 2
-                        AND l.objid::bigint = (hashtext(w.executor)::bigint + 4294967296) % 4294967296)
-        LIMIT 1`,
-      [workflowName, EXECUTOR_LOCK_CLASS],
+      "SELECT 1 FROM stepwise.workers WHERE workflows::jsonb ? $1 LIMIT 1",
+      [workflowName],
     );
     return (found.rowCount ?? 0) > 0;
   }
@@ -433,6 +431,7 @@ interface SweptRun {
 /** SQL: whether the executor named by `column` holds its executor lock (its process lives). */
 const LOCK_HELD = (column: string, lockClass = "$3") => `EXISTS (
   SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.classid = ${lockClass} AND l.objsubid = 2
+     AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
      AND l.objid::bigint = (hashtext(${column})::bigint + 4294967296) % 4294967296)`;
 
 let engine: Engine | null = null;
@@ -567,7 +566,7 @@ export class DbosRuntime extends LocalRuntime {
       if (!here && !(await this.#engine.served(workflow))) {
         throw new DbosRuntimeError(
           "noWorker",
-          `No live worker serves workflow \`${workflow}\`: start a worker with \`runtime.launch([workflow])\` (a DbosRuntime with \`worker: true\`) first.`,
+          `No worker serves workflow \`${workflow}\` on this database: start one with \`runtime.launch([workflow])\` (a DbosRuntime with \`worker: true\`) first.`,
         );
       }
       const steps = JSON.stringify(Object.keys(workflowSpecSteps(this.#engine, workflow)).sort());

@@ -11,7 +11,7 @@ export type DbosRuntimeErrorCode =
   | "invalidOptions"
   /** A run with this id exists on the database (for another workflow, or ended). */
   | "runIdTaken"
-  /** No worker has registered the run's workflow. */
+  /** No worker has served the run's workflow on the database. */
   | "noWorker"
   /** The run is not on the database. */
   | "unknownRun"
