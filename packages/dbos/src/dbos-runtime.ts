@@ -108,6 +108,7 @@ export function queueName(workflowName: string): string {
 /** One execution of a segment of a run in this process. */
 interface Execution {
   readonly runId: string;
+  readonly workflowName: string;
   readonly segment: number;
   readonly epoch: number;
   readonly runtime: DbosRuntime;
@@ -127,6 +128,12 @@ interface Execution {
   readonly done: Promise<string>;
   finished: boolean;
 }
+
+/** What the first `DbosRuntime` of a process sets for all of them. */
+type EngineOptions = Required<
+  Pick<DbosRuntimeOptions, "applicationName" | "sweepMs" | "pollMs" | "logLevel">
+> &
+  Pick<DbosRuntimeOptions, "globalConcurrentRuns">;
 
 /** One process's link to DBOS and the database, shared by its `DbosRuntime`s. */
 class Engine {
@@ -149,20 +156,19 @@ class Engine {
   readonly runtimes = new Set<DbosRuntime>();
   /** Segment bodies in progress in this process. */
   readonly bodies = new Set<Promise<string>>();
-  worker = false;
+  readonly worker: boolean;
+  readonly options: EngineOptions;
   launched: Promise<void> | null = null;
   #sweeper: NodeJS.Timeout | null = null;
   #sweeping = false;
   #sweeps = 0;
-  options!: Required<
-    Pick<DbosRuntimeOptions, "applicationName" | "sweepMs" | "pollMs" | "logLevel">
-  > &
-    Pick<DbosRuntimeOptions, "globalConcurrentRuns">;
   closed = false;
 
-  constructor(url: string, executorId: string) {
+  constructor(url: string, executorId: string, worker: boolean, options: EngineOptions) {
     this.url = url;
     this.executorId = executorId;
+    this.worker = worker;
+    this.options = options;
     // Small pools (8 here, 6 for DBOS): a database serves many workers.
     this.pool = new pg.Pool({ connectionString: url, max: 8, connectionTimeoutMillis: 30_000 });
     this.pool.on("error", () => {});
@@ -267,16 +273,25 @@ class Engine {
 
   /** Starts a segment of a run: here at once when it may run here, else on its workflow's queue. */
   async startSegment(runId: string, workflowName: string, segment: number): Promise<void> {
-    const workflowID = segmentId(runId, segment);
-    const start = entry as (runId: string, segment: number) => Promise<string>;
-    if (this.runsHere(workflowName)) {
-      await DBOS.startWorkflow(start, { workflowID })(runId, segment);
-    } else {
-      await DBOS.startWorkflow(start, { workflowID, queueName: queueName(workflowName) })(
-        runId,
-        segment,
-      );
-    }
+    if (!this.runsHere(workflowName)) return this.#enqueue(runId, workflowName, segment);
+    await DBOS.startWorkflow(entryPoint(), { workflowID: segmentId(runId, segment) })(
+      runId,
+      segment,
+    );
+  }
+
+  /** Puts a segment on its workflow's queue, for whichever worker serving it has room. */
+  async #enqueue(runId: string, workflowName: string, segment: number): Promise<void> {
+    await DBOS.startWorkflow(entryPoint(), {
+      workflowID: segmentId(runId, segment),
+      queueName: queueName(workflowName),
+    })(runId, segment);
+  }
+
+  /** Moves a run this process stops running to a new segment, on its workflow's queue. */
+  async handOver(runId: string, workflowName: string, segment: number): Promise<void> {
+    const next = await this.store.advance(runId, segment, ["running"]);
+    if (next !== null) await this.#enqueue(runId, workflowName, next);
   }
 
   /**
@@ -407,13 +422,7 @@ class Engine {
     const target = local ?? this.registry.get(row.workflow);
     if (!target || target.runtime.isClosed) {
       // Not served here (any more): back to its queue, for a worker that serves it.
-      const next = await this.store.advance(runId, segment, ["running"]);
-      if (next !== null) {
-        await DBOS.startWorkflow(entry as (r: string, s: number) => Promise<string>, {
-          workflowID: segmentId(runId, next),
-          queueName: queueName(row.workflow),
-        })(runId, next);
-      }
+      await this.handOver(runId, row.workflow, segment);
       return "handedBack";
     }
     return target.runtime.executeSegment(target.workflow, row);
@@ -436,6 +445,11 @@ const LOCK_HELD = (column: string, lockClass = "$3") => `EXISTS (
 
 let engine: Engine | null = null;
 let entry: ((runId: string, segment: number) => Promise<string>) | null = null;
+
+/** The registered `stepwise.run` workflow (registered at the first launch). */
+function entryPoint(): (runId: string, segment: number) => Promise<string> {
+  return entry as (runId: string, segment: number) => Promise<string>;
+}
 
 /** The body of the one DBOS workflow: a segment of a stepwise run. */
 async function runSegment(runId: string, segment: number): Promise<string> {
@@ -463,7 +477,8 @@ export class DbosRuntime extends LocalRuntime {
   override readonly name: string = "dbos";
   readonly #engine: Engine;
   readonly #idleTimeoutMs: number;
-  readonly #handlers = new Map<string, WorkflowHandler>();
+  readonly #handlers = new Map<string, { handler: WorkflowHandler; workflowName: string }>();
+  readonly #host: RemoteRunHost;
   /** Runs started here that are not on the database yet: what is sent into them waits. */
   readonly #admissions = new Map<string, Promise<void>>();
   #closed = false;
@@ -479,18 +494,17 @@ export class DbosRuntime extends LocalRuntime {
         `This process already runs DBOS as worker \`${current.executorId}\` on another database or executor id; one process is one DBOS executor. Use the same \`databaseUrl\` and \`executorId\`, or another process.`,
       );
     }
-    this.#engine = current ?? new Engine(options.databaseUrl, executorId);
-    engine = this.#engine;
-    if (!current) {
-      this.#engine.options = {
+    this.#engine =
+      current ??
+      new Engine(options.databaseUrl, executorId, options.worker ?? true, {
         applicationName: options.applicationName ?? "stepwise",
         sweepMs: options.sweepMs ?? 1000,
         pollMs: options.pollMs ?? 200,
         logLevel: options.logLevel ?? "warn",
         globalConcurrentRuns: options.globalConcurrentRuns,
-      };
-      this.#engine.worker = options.worker ?? true;
-    }
+      });
+    engine = this.#engine;
+    this.#host = this.#remoteHost();
     this.#engine.runtimes.add(this);
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 5000;
   }
@@ -546,7 +560,8 @@ export class DbosRuntime extends LocalRuntime {
     const start = request.startEvent ? JSON.stringify(encodeEvent(request.startEvent)) : null;
     const base = request.startEvent ? null : JSON.stringify(request.ctx.toJSON());
     this.#engine.localStarts.set(runId, { runtime: this, workflow: request.workflow });
-    const admitted = this.#admit(spec.name, runId, start, base);
+    const steps = JSON.stringify(Object.keys(spec.config.steps).sort());
+    const admitted = this.#admit(spec.name, runId, steps, start, base);
     this.#admissions.set(runId, admitted);
     admitted.catch(() => {});
     const handler = this.#handlerFor(spec, runId, admitted);
@@ -559,7 +574,13 @@ export class DbosRuntime extends LocalRuntime {
     return handler;
   }
 
-  async #admit(workflow: string, runId: string, start: string | null, base: string | null) {
+  async #admit(
+    workflow: string,
+    runId: string,
+    steps: string,
+    start: string | null,
+    base: string | null,
+  ) {
     try {
       await this.#engine.launch();
       const here = this.#engine.runsHere(workflow);
@@ -569,7 +590,6 @@ export class DbosRuntime extends LocalRuntime {
           `No worker serves workflow \`${workflow}\` on this database: start one with \`runtime.launch([workflow])\` (a DbosRuntime with \`worker: true\`) first.`,
         );
       }
-      const steps = JSON.stringify(Object.keys(workflowSpecSteps(this.#engine, workflow)).sort());
       const created = await this.#engine.store.createRun({
         runId,
         workflow,
@@ -607,7 +627,7 @@ export class DbosRuntime extends LocalRuntime {
   ): WorkflowHandler {
     const remote = new RemoteRun(spec, runId, this.#host, admitted);
     const handler = new WorkflowHandler(remote, () => this.#contextOf(runId));
-    this.#handlers.set(runId, handler);
+    this.#handlers.set(runId, { handler, workflowName: spec.name });
     remote.result.then(
       () => this.#forget(runId),
       () => this.#forget(runId),
@@ -620,29 +640,30 @@ export class DbosRuntime extends LocalRuntime {
     this.#engine.localStarts.delete(runId);
   }
 
-  readonly #host: RemoteRunHost = {
-    get store(): RunStore {
-      return (engine as Engine).store;
-    },
-    notifier: async () => {
-      await this.#engine.launch();
-      return this.#engine.notifier as Notifier;
-    },
-    deliver: (runId, kind, event, step) => {
-      const encoded = event ? JSON.stringify(encodeEvent(event)) : null;
-      this.#deliver(runId, { key: randomUUID(), kind, step, event: encoded }).catch((error) => {
-        if (kind === "cancel" && (error as DbosRuntimeError).code === "runEnded") return;
-        console.warn(`stepwise: sending into run ${runId} failed: ${(error as Error).message}`);
-      });
-    },
-    localTrace: (runId) => this.#localTrace(runId),
-    endedHere: (runId) => {
-      const handler = this.#engine.endedHere.get(runId);
-      this.#engine.endedHere.delete(runId);
-      // A run whose end is written but whose execution here has not settled yet.
-      return handler ?? this.#engine.executions.get(runId)?.handler ?? null;
-    },
-  };
+  /** What this runtime's remote runs reach it through. */
+  #remoteHost(): RemoteRunHost {
+    return {
+      store: this.#engine.store,
+      notifier: async () => {
+        await this.#engine.launch();
+        return this.#engine.notifier as Notifier;
+      },
+      deliver: (runId, kind, event, step) => {
+        const encoded = event ? JSON.stringify(encodeEvent(event)) : null;
+        this.#deliver(runId, { key: randomUUID(), kind, step, event: encoded }).catch((error) => {
+          if (kind === "cancel" && (error as DbosRuntimeError).code === "runEnded") return;
+          console.warn(`stepwise: sending into run ${runId} failed: ${(error as Error).message}`);
+        });
+      },
+      localTrace: (runId) => this.#localTrace(runId),
+      endedHere: (runId) => {
+        const handler = this.#engine.endedHere.get(runId);
+        this.#engine.endedHere.delete(runId);
+        // A run whose end is written but whose execution here has not settled yet.
+        return handler ?? this.#engine.executions.get(runId)?.handler ?? null;
+      },
+    };
+  }
 
   #localTrace(runId: string): RunTrace | null {
     const execution = this.#engine.executions.get(runId);
@@ -711,7 +732,7 @@ export class DbosRuntime extends LocalRuntime {
   attach(runId: string, workflow: Workflow): WorkflowHandler {
     this.#checkOpen();
     const existing = this.#handlers.get(runId);
-    if (existing) return existing;
+    if (existing) return existing.handler;
     const spec = workflowSpec(workflow);
     const found = (async () => {
       await this.#engine.launch();
@@ -752,15 +773,15 @@ export class DbosRuntime extends LocalRuntime {
   }
 
   override getRun(runId: string): WorkflowHandler | undefined {
-    return this.#handlers.get(runId);
+    return this.#handlers.get(runId)?.handler;
   }
 
   override listRuns(): readonly RunSummary[] {
     return [...this.#handlers.entries()]
-      .filter(([, handler]) => !handler.isDone())
-      .map(([runId, handler]) => ({
+      .filter(([, run]) => !run.handler.isDone())
+      .map(([runId, run]) => ({
         runId,
-        workflowName: String(handler).replace(/^WorkflowHandler\((.*), runId=.*$/, "$1"),
+        workflowName: run.workflowName,
         status: "running" as const,
       }));
   }
@@ -835,6 +856,7 @@ export class DbosRuntime extends LocalRuntime {
     });
     const execution: Execution = {
       runId: row.run_id,
+      workflowName: row.workflow,
       segment: row.segment,
       epoch: row.epoch,
       runtime: this,
@@ -1124,8 +1146,7 @@ export class DbosRuntime extends LocalRuntime {
       .suspend(runId, execution.epoch, execution.journaled, wakeAt)
       .then(async (outcome) => {
         if (outcome && outcome !== "waiting") {
-          const workflow = runner.spec.name;
-          await this.#engine.startSegment(runId, workflow, outcome.segment);
+          await this.#engine.startSegment(runId, execution.workflowName, outcome.segment);
         }
       })
       .catch((error: unknown) => {
@@ -1166,19 +1187,10 @@ export class DbosRuntime extends LocalRuntime {
       execution.finish("handedOver");
     }
     for (const execution of mine) {
-      const runner = execution.runId;
-      try {
-        const next = await this.#engine.store.advance(runner, execution.segment, ["running"]);
-        const row = next === null ? null : await this.#engine.store.getRun(runner);
-        if (next !== null && row) {
-          await DBOS.startWorkflow(entry as (r: string, s: number) => Promise<string>, {
-            workflowID: segmentId(runner, next),
-            queueName: queueName(row.workflow),
-          })(runner, next);
-        }
-      } catch {
+      await this.#engine
+        .handOver(execution.runId, execution.workflowName, execution.segment)
         // The sweeper of a live worker (or this executor's next start) takes it over.
-      }
+        .catch(() => {});
     }
     this.#detachFromEngine();
     if (this.#engine.runtimes.size === 0) await this.#engine.close();
@@ -1203,12 +1215,6 @@ export class DbosRuntime extends LocalRuntime {
       });
     }
   }
-}
-
-/** The step names of a workflow this process knows by name. */
-function workflowSpecSteps(e: Engine, name: string): Record<string, unknown> {
-  const served = e.registry.get(name);
-  return served ? workflowSpec(served.workflow).config.steps : {};
 }
 
 function checkOptions(options: DbosRuntimeOptions): DbosRuntimeOptions {

@@ -171,7 +171,6 @@ export class Runner implements ChannelHost, DeadlineTarget {
   /** Ticks applied since the last look at the time. */
   #sliceTicks = 0;
   #ended = false;
-  #detached = false;
   #cancelRequested = false;
   #eventId: number;
   /** The time of the tick or step result being handled, read once and shared by what it records. */
@@ -361,11 +360,6 @@ export class Runner implements ChannelHost, DeadlineTarget {
     return this.eventLog.subscribe(options);
   }
 
-  /** Whether the run was detached from this runner ({@link Runner.detach}). */
-  get isDetached(): boolean {
-    return this.#detached;
-  }
-
   /**
    * Stops driving the run without ending it: nothing more is applied or journaled, timers are
    * cleared, steps still running are told through `ctx.signal` and their results are dropped,
@@ -375,7 +369,6 @@ export class Runner implements ChannelHost, DeadlineTarget {
    */
   detach(): void {
     if (this.#ended) return;
-    this.#detached = true;
     this.#stop("released");
     this.#held = [];
     this.#settle = null;
