@@ -44,9 +44,9 @@ export class DeadlineQueue {
     this.#clock = clock;
   }
 
-  /** Tells `target` after `ms` ms, unless {@link cancel}led first. */
-  add(ms: number, target: DeadlineTarget): Deadline {
-    const deadline = new Deadline(this.#clock.now() + ms, this.#order++, target);
+  /** Tells `target` at `dueAt` (ms on the queue's clock), unless {@link cancel}led first. */
+  add(dueAt: number, target: DeadlineTarget): Deadline {
+    const deadline = new Deadline(dueAt, this.#order++, target);
     const heap = this.#heap;
     heap.push(deadline);
     this.#up(heap.length - 1);
@@ -61,7 +61,7 @@ export class DeadlineQueue {
     this.#live--;
     if (this.#live === 0) {
       // Nothing left to fire: no timer is left pending on the clock, and nothing is kept.
-      this.#heap = [];
+      this.#heap.length = 0;
       if (!refer(this.#handle, false)) this.#disarm();
     } else if (this.#heap.length > 64 && this.#live * 2 < this.#heap.length) this.#compact();
   }

@@ -157,7 +157,10 @@ export class Runner implements ChannelHost, DeadlineTarget {
   readonly #onEnded: ((runner: Runner) => void) | undefined;
   readonly #state: RunState;
   readonly #result = createDeferred<unknown>();
-  readonly #timers = new Map<string, unknown>();
+  /** The run timeout's entry in the clock's deadline queue (see deadlines.ts). */
+  #timeout: Deadline | null = null;
+  /** Every other timer by id (retries, waiter timeouts, the idle check): made for the first. */
+  #timers: Map<string, unknown> | null = null;
   /** Ticks waiting to be applied, from `#bufferHead` on (an index, so taking one is O(1)). */
   #buffer: (Tick | undefined)[] = [];
   #bufferHead = 0;
@@ -175,6 +178,12 @@ export class Runner implements ChannelHost, DeadlineTarget {
   #eventId: number;
   /** The time of the tick or step result being handled, read once and shared by what it records. */
   #now = 0;
+  /**
+   * Set when `#now` was read for the tick about to be dispatched (a step's result, a sent event):
+   * the drain that tick starts uses that reading instead of reading the clock again. Cleared by
+   * every dispatch, so a reading never outlives the synchronous call that made it.
+   */
+  #fresh = false;
   #abort: AbortController | null = null;
   #collectAnswer: Readonly<Record<string, readonly EventRecord[]>> | null = null;
   /** Steps whose latest invocation returned no event although they declare `emits`. */
@@ -221,7 +230,7 @@ export class Runner implements ChannelHost, DeadlineTarget {
     },
     setTimer: (r, c) => {
       if (c.id === "timeout") {
-        r.#armTimeout(Math.max(0, c.dueAt - r.#clock.now()));
+        r.#armTimeout(c.dueAt);
         return;
       }
       const fire = () => {
@@ -471,9 +480,17 @@ export class Runner implements ChannelHost, DeadlineTarget {
 
   /** Queues a tick and drains the queue unless a drain is already under way. */
   dispatch(tick: Tick): void {
-    if (this.#ended) return;
-    this.#buffer.push(tick);
-    if (this.#started && !this.#draining && !this.#paused) this.#drain();
+    if (!this.#ended) {
+      this.#buffer.push(tick);
+      if (this.#started && !this.#draining && !this.#paused) this.#drain();
+    }
+    this.#fresh = false;
+  }
+
+  /** Reads the clock for a tick about to be dispatched from outside a drain (see `#fresh`). */
+  #readClock(): void {
+    this.#now = this.#clock.now();
+    this.#fresh = true;
   }
 
   #drain(): void {
@@ -498,7 +515,10 @@ export class Runner implements ChannelHost, DeadlineTarget {
           buffer[this.#bufferHead++] = undefined;
           // One clock read per 64 ticks of a drain: a drain is one synchronous burst, and the
           // clock (ms) barely moves inside it; timers and traces keep millisecond accuracy.
-          if ((applied++ & 63) === 0) this.#now = this.#clock.now();
+          if ((applied++ & 63) === 0) {
+            if (this.#fresh) this.#fresh = false;
+            else this.#now = this.#clock.now();
+          }
           this.#apply(tick, this.#now);
         }
         if (this.#journal && !this.#commit()) {
@@ -628,36 +648,38 @@ export class Runner implements ChannelHost, DeadlineTarget {
 
   #arm(id: string, ms: number, fire: () => void): void {
     this.#disarm(id);
+    const timers = (this.#timers ??= new Map());
     const handle = this.#clock.setTimeout(() => {
-      this.#timers.delete(id);
+      timers.delete(id);
       fire();
     }, ms);
-    this.#timers.set(id, handle);
+    timers.set(id, handle);
   }
 
-  /** The run timeout: every run on a clock shares one timer for it (see deadlines.ts). */
-  #armTimeout(ms: number): void {
+  /** The run timeout, due at `dueAt` (ms): every run on a clock shares one timer for it. */
+  #armTimeout(dueAt: number): void {
     this.#disarm("timeout");
-    this.#timers.set("timeout", deadlinesOf(this.#clock).add(ms, this));
+    this.#timeout = deadlinesOf(this.#clock).add(dueAt, this);
   }
 
   /** @internal The run timeout fell due: called by the clock's deadline queue. */
   deadlineFired(): void {
-    this.#timers.delete("timeout");
+    this.#timeout = null;
     this.#observe("timerFired", "timeout");
     this.dispatch({ type: "timer", id: "timeout" });
   }
 
   #disarm(id: string): void {
-    const handle = this.#timers.get(id);
+    if (id === "timeout") {
+      if (this.#timeout) deadlinesOf(this.#clock).cancel(this.#timeout);
+      this.#timeout = null;
+      return;
+    }
+    const timers = this.#timers;
+    const handle = timers?.get(id);
     if (handle === undefined) return;
-    this.#clearTimer(handle);
-    this.#timers.delete(id);
-  }
-
-  #clearTimer(handle: unknown): void {
-    if (handle instanceof Deadline) deadlinesOf(this.#clock).cancel(handle);
-    else this.#clock.clearTimeout(handle);
+    this.#clock.clearTimeout(handle);
+    timers?.delete(id);
   }
 
   // --- events -------------------------------------------------------------------------------
@@ -737,7 +759,7 @@ export class Runner implements ChannelHost, DeadlineTarget {
     }
     if (step !== undefined) checkSendTarget(this.spec, event, step);
     const recoveries = from ? from.item.recoveries : null;
-    if (!this.#draining) this.#now = this.#clock.now();
+    if (!this.#draining) this.#readClock();
     this.dispatch({
       type: "addEvent",
       event: this.#record(event, from),
@@ -783,14 +805,14 @@ export class Runner implements ChannelHost, DeadlineTarget {
   ): Readonly<Record<string, readonly EventRecord[]>> | null {
     if (this.#ended) return null;
     const own = invocation.item.event;
-    if (own.value !== event && !this.#draining) this.#now = this.#clock.now();
+    // One reading serves the record and the tick (inside a drain, the drain's reading).
+    if (!this.#draining) this.#now = this.#clock.now();
     const record = own.value === event ? own : this.#record(event, invocation);
     this.#collectAnswer = null;
     const workerId = invocation.done ? -1 : invocation.workerId;
-    const now = this.#draining ? this.#now : this.#clock.now();
     this.#apply(
       { type: "collect", step: invocation.info.name, workerId, bufferId, event: record, expected },
-      now,
+      this.#now,
     );
     return this.#collectAnswer;
   }
@@ -975,7 +997,7 @@ export class Runner implements ChannelHost, DeadlineTarget {
     }
     if (invocation.done || this.#ended) return;
     invocation.done = true;
-    this.#now = this.#clock.now();
+    this.#readClock();
     let outcome: StepOutcome;
     if (value === undefined || value === null) {
       outcome = NO_EVENT;
@@ -1021,7 +1043,7 @@ export class Runner implements ChannelHost, DeadlineTarget {
     }
     if (invocation.done || this.#ended) return;
     invocation.done = true;
-    this.#now = this.#clock.now();
+    this.#readClock();
     this.#finishInvocation(invocation, this.#failure(invocation, toError(thrown)));
   }
 
@@ -1035,7 +1057,7 @@ export class Runner implements ChannelHost, DeadlineTarget {
     invocation.parked = false;
     const name = invocation.info.name;
     const error = new WorkflowRuntimeError("raceAfterWait", { step: name, how });
-    this.#now = this.#clock.now();
+    this.#readClock();
     this.dispatch({ type: "fault", step: name, error: { ...errorText(error), value: error } });
   }
 
@@ -1109,8 +1131,11 @@ export class Runner implements ChannelHost, DeadlineTarget {
     this.#ended = true;
     this.#buffer.length = 0;
     this.#bufferHead = 0;
-    for (const handle of this.#timers.values()) this.#clearTimer(handle);
-    this.#timers.clear();
+    this.#disarm("timeout");
+    if (this.#timers) {
+      for (const handle of this.#timers.values()) this.#clock.clearTimeout(handle);
+      this.#timers.clear();
+    }
     this.#abort?.abort(new WorkflowCancelledError("runEnded", { status }));
   }
 
