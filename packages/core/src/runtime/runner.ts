@@ -50,7 +50,7 @@ import type {
   RunServices,
 } from "./adapter.js";
 import type { Clock } from "./clock.js";
-import { Deadline, type DeadlineTarget, deadlinesOf } from "./deadlines.js";
+import { type Deadline, type DeadlineTarget, deadlinesOf } from "./deadlines.js";
 import { describeIdle } from "./idle-report.js";
 import { IdleEntry, RestoredInternal, StepStateEntry, UnhandledEntry } from "./internal-events.js";
 import { type ChannelHost, Invocation, type WaiterStatus } from "./invocation.js";
