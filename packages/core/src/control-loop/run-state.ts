@@ -139,7 +139,8 @@ export interface RunState {
 /** A fresh state for a run of a workflow with this config. */
 export function initialRunState(config: RunConfig): RunState {
   const steps: Record<string, StepRunState> = {};
-  for (const name of Object.keys(config.steps)) {
+  // `for...in` over the config's own keys (a plain object): no array of names per run.
+  for (const name in config.steps) {
     steps[name] = {
       queue: [],
       queueHead: 0,

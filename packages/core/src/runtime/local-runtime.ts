@@ -137,7 +137,7 @@ export class LocalRuntime implements Runtime {
       runId: info.runId,
       startEvent: request.startEvent,
       state: request.state,
-      published: request.published ?? [],
+      published: request.published,
       replayedWrites: request.replayedWrites,
       stepContext: stepContextOf,
       ctx: request.ctx,

@@ -325,8 +325,9 @@ export class Runner implements ChannelHost, DeadlineTarget {
     this.#state = init.state;
     this.#eventId = init.state.lastEventId;
     this.#result.promise.catch(ignore);
-    for (const entry of init.published ?? [])
-      this.eventLog.append(entry.internal ? new RestoredInternal(entry.event) : entry.event);
+    if (init.published)
+      for (const entry of init.published)
+        this.eventLog.append(entry.internal ? new RestoredInternal(entry.event) : entry.event);
     this.#now = this.#clock.now();
     this.#trace = init.spec.trace
       ? new TraceRecorder(init.spec.name, init.runId, this.#now, this.#eventId)
