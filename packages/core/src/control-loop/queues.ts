@@ -21,15 +21,20 @@ export function newItem(
   return item;
 }
 
+/**
+ * Gives `item` to a free worker of step `name`, or queues it. `limit` is the step's number of
+ * workers, when the caller has its config at hand (each lookup by name costs on the hot path).
+ */
 export function enqueue(
   state: RunState,
   name: string,
   item: WorkItem,
   now: number,
   commands: Command[],
+  limit: number = workerLimit(state, name),
 ): void {
   const step = state.steps[name] as StepRunState;
-  const workerId = freeWorker(state, name, step);
+  const workerId = freeWorker(step, limit);
   if (workerId === -1 || step.queue.length > step.queueHead) {
     step.queue.push(item);
     state.queued++;
@@ -40,8 +45,13 @@ export function enqueue(
   startWorker(state, name, step, workerId, item, now, commands);
 }
 
-export function freeWorker(state: RunState, name: string, step: StepRunState): number {
-  const limit = state.config.steps[name]?.numWorkers ?? 1;
+/** The number of workers of step `name`. */
+export function workerLimit(state: RunState, name: string): number {
+  return state.config.steps[name]?.numWorkers ?? 1;
+}
+
+/** The id of a free worker of `step`, which has `limit` workers, or -1. */
+export function freeWorker(step: StepRunState, limit: number): number {
   const workers = step.workers;
   for (let id = 0; id < limit; id++) {
     if (!workers[id]) return id;
@@ -68,8 +78,10 @@ export function startWorker(
 /** Starts queued items while the step has free workers. */
 export function fill(state: RunState, name: string, now: number, commands: Command[]): void {
   const step = state.steps[name] as StepRunState;
+  if (step.queue.length === step.queueHead) return;
+  const limit = workerLimit(state, name);
   while (step.queue.length > step.queueHead && state.status === "running") {
-    const workerId = freeWorker(state, name, step);
+    const workerId = freeWorker(step, limit);
     if (workerId === -1) return;
     startWorker(state, name, step, workerId, dequeue(step), now, commands);
     state.queued--;

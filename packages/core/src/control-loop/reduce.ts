@@ -261,7 +261,7 @@ function route(
         if (join(state, name, config.join, event, recoveries, scope, now, commands)) made++;
         continue;
       }
-      enqueue(state, name, newItem(event, recoveries, scope), now, commands);
+      enqueue(state, name, newItem(event, recoveries, scope), now, commands, config?.numWorkers);
       made++;
     }
   }
@@ -349,7 +349,9 @@ function stepResult(
       failed(state, name, item, outcome.error, outcome.retryDelayMs, now, commands);
       break;
   }
-  if (state.status === "running") fill(state, name, now, commands);
+  // Most results leave nothing queued for the step: no lookup then.
+  if (state.status === "running" && step.queue.length > step.queueHead)
+    fill(state, name, now, commands);
 }
 
 /** After an invocation ends, the waiters it consumed go (resolved ones stay while it retries). */
