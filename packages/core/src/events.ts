@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { EventValidationError } from "./errors.js";
 import { keepShape } from "./internal/shapes.js";
-import { EVENT_DYNAMIC, EVENT_ROLE, EVENT_SCHEMA } from "./internal/symbols.js";
+import { EVENT_DYNAMIC, EVENT_PLAIN_FIELDS, EVENT_ROLE, EVENT_SCHEMA } from "./internal/symbols.js";
 import { assertZod4Shape } from "./internal/zod-version.js";
 
 /** The JSON form of an event: its `eventType` and its fields. */
@@ -37,8 +37,12 @@ const RESERVED_FIELDS = new Set([
 
 type AnyObjectSchema = z.ZodObject<z.ZodRawShape>;
 
+/** A field a `typeof` check decides exactly as zod would: its name and the type it must have. */
+type PlainField = readonly [name: string, type: "string" | "number" | "boolean"];
+
 interface EventStatics {
   [EVENT_SCHEMA]?: AnyObjectSchema;
+  [EVENT_PLAIN_FIELDS]?: readonly PlainField[] | null;
   [EVENT_DYNAMIC]?: boolean;
   [EVENT_ROLE]?: EventRole;
   readonly eventType: string;
@@ -185,6 +189,10 @@ export class Event {
     const schema = parentSchema ? parentSchema.extend(shape) : z.object(shape);
     const defined = class extends parent {};
     Object.defineProperty(defined, EVENT_SCHEMA, { value: schema, configurable: true });
+    Object.defineProperty(defined, EVENT_PLAIN_FIELDS, {
+      value: plainFields(schema),
+      configurable: true,
+    });
     return defined as unknown as DefinedEvent<TBase, S>;
   }
 
@@ -208,6 +216,12 @@ export class Event {
     }
     if (schema && sampling) {
       for (const key in schema.shape) defineField(this, key, null);
+    } else if (schema && isPlain(input as Record<string, unknown>, cls[EVENT_PLAIN_FIELDS])) {
+      // Every field is a plain string, number or boolean and the input has the right types:
+      // what zod would return, without a parse (the engine's hot path builds many events).
+      for (const field of cls[EVENT_PLAIN_FIELDS] as readonly PlainField[]) {
+        defineField(this, field[0], (input as Record<string, unknown>)[field[0]]);
+      }
     } else if (schema) {
       const parsed = schema.safeParse(input);
       if (!parsed.success) {
@@ -258,6 +272,42 @@ export class Event {
     }
     return { type: (this.constructor as unknown as EventStatics).eventType, data };
   }
+}
+
+/**
+ * The fields of `schema` as `[name, type]` when a `typeof` check decides them exactly as zod
+ * does: a `z.object` in zod's default mode (unknown keys dropped, no object-level checks), each
+ * field a `z.string()`, `z.number()` (finite) or `z.boolean()` with no checks, format or
+ * coercion. Null for any other schema: its events are parsed by zod.
+ */
+function plainFields(schema: AnyObjectSchema): readonly PlainField[] | null {
+  if (!hasOnlyKeys(schema._zod.def, ["type", "shape"])) return null;
+  const fields: PlainField[] = [];
+  for (const [name, field] of Object.entries(schema.shape)) {
+    const def = (field as z.ZodType)._zod.def as { type: string; checks?: readonly unknown[] };
+    if (def.type !== "string" && def.type !== "number" && def.type !== "boolean") return null;
+    if (!hasOnlyKeys(def, ["type", "checks"]) || (def.checks?.length ?? 0) > 0) return null;
+    fields.push([name, def.type]);
+  }
+  return fields;
+}
+
+function hasOnlyKeys(def: object, allowed: readonly string[]): boolean {
+  return Object.keys(def).every((key) => allowed.includes(key));
+}
+
+/** Whether every plain field of `input` has its type (numbers finite, as zod requires). */
+function isPlain(
+  input: Record<string, unknown>,
+  fields: readonly PlainField[] | null | undefined,
+): boolean {
+  if (!fields) return false;
+  for (const [name, type] of fields) {
+    const value = input[name];
+    if (typeof value !== type) return false;
+    if (type === "number" && !Number.isFinite(value)) return false;
+  }
+  return true;
 }
 
 function describeValue(value: unknown): string {
