@@ -1,4 +1,5 @@
 /** Work queues of the control loop: items wait per step, workers take them in FIFO order. */
+import { keepShape } from "../internal/shapes.js";
 import type { Command } from "./commands.js";
 import type { RunState, StepRunState } from "./run-state.js";
 import type { EventRecord, Recoveries, Scope, WorkItem } from "./ticks.js";
@@ -20,6 +21,12 @@ export function newItem(
   if (scope) item.scope = scope;
   return item;
 }
+
+// An item of a fan-out has one field more, reached through a weak transition: one such item
+// outlives every run, so that a full GC between fan-outs keeps its shape (internal/shapes.ts).
+keepShape(
+  newItem({ id: 0, type: "", role: "event", value: null }, null, [{ stream: "", index: 0 }]),
+);
 
 /**
  * Gives `item` to a free worker of step `name`, or queues it. `limit` is the step's number of

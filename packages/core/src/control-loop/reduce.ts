@@ -444,6 +444,13 @@ function disarmTimers(state: RunState, commands: Command[]): void {
   for (const id of Object.keys(state.timers)) commands.push({ type: "clearTimer", id });
 }
 
+// Commands made once per run (at its start and end) are made by functions too cold for V8 to
+// keep a template of their literals: each gets its shape through weak transitions, which a full
+// GC between runs collects, deoptimising the runner's hot loop over commands. One sample of
+// each outlives every run (see internal/shapes.ts).
+keepShape<Command>({ type: "clearTimer", id: "timeout" });
+keepShape<Command>({ type: "setTimer", id: "timeout", dueAt: 0.5 });
+
 function collect(
   state: RunState,
   tick: Extract<Tick, { type: "collect" }>,

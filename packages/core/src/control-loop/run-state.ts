@@ -136,8 +136,23 @@ export interface RunState {
   idleNotified: boolean;
 }
 
+/**
+ * One unused state per workflow config, kept as long as the config. A state and its `steps`
+ * table get their shapes through weak transitions (the table adds the step names one by one,
+ * and a function that makes one state per run is too cold for V8 to keep a template of its
+ * literal). Were they collected between runs (a full GC while no run is alive), the next run's
+ * state would get new shapes, and every hot function compiled against the old ones would be
+ * deoptimised (see internal/shapes.ts). The sample holds no run's data.
+ */
+const samples = new WeakMap<RunConfig, RunState>();
+
 /** A fresh state for a run of a workflow with this config. */
 export function initialRunState(config: RunConfig): RunState {
+  if (!samples.has(config)) samples.set(config, freshState(config));
+  return freshState(config);
+}
+
+function freshState(config: RunConfig): RunState {
   const steps: Record<string, StepRunState> = {};
   // `for...in` over the config's own keys (a plain object): no array of names per run.
   for (const name in config.steps) {

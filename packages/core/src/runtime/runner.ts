@@ -1203,3 +1203,9 @@ const sampleRunner = keepShape(
   }),
 );
 keepShape(new WorkflowHandler(sampleRunner, {} as Context));
+// A run's start tick is made once per run, by code too cold for V8 to keep its literal's shape.
+keepShape<Tick>({
+  type: "start",
+  event: { id: 0, type: "", role: "start", value: null },
+  timeoutMs: 60_000,
+});
