@@ -10,7 +10,7 @@ import { machineFacts } from "./machine.js";
 import { type BenchResults, type Cell, renderTable } from "./report.js";
 import { runChild } from "./run-child.js";
 import { type Condition, type Mode, scenariosFor } from "./scenarios.js";
-import { systemIds } from "./systems/registry.js";
+import { isPeer, systemIds } from "./systems/registry.js";
 
 const { values } = parseArgs({
   options: {
@@ -129,7 +129,7 @@ const report: BenchResults = {
   stepwiseFrom: values.source ? "source" : "dist",
   machine,
   loadAverageAtEnd: os.loadavg().map((v) => Math.round(v * 100) / 100),
-  systems: systems.map((id) => ({ id, label: labels[id] ?? id })),
+  systems: systems.map((id) => ({ id, label: labels[id] ?? id, peer: isPeer(id) })),
   scenarios,
   results,
   wallSeconds: (performance.now() - t0) / 1000,
