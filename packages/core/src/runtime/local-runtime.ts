@@ -21,6 +21,7 @@ import type {
 } from "./adapter.js";
 import { type Clock, systemClock } from "./clock.js";
 import type { Invocation } from "./invocation.js";
+import { clearArray } from "./loop-support.js";
 import type { RunObserver } from "./observer.js";
 import { type RebuildBase, rebuildRun } from "./rebuild.js";
 import { Runner } from "./runner.js";
@@ -65,12 +66,17 @@ export class LocalRuntime implements Runtime {
   #plain: RunServices | null = null;
   /** Runs admitted in this turn, started together on one microtask. */
   #toStart: Runner[] = [];
+  /** The other of the two arrays `#toStart` alternates between (no new array per turn). */
+  #started: Runner[] = [];
   /** What every run of this runtime shares (a journal and `keepEvents` are added per run). */
   readonly #services: RunServices;
   readonly #startAll = () => {
+    // Runs admitted while these start (a step starting a run) go in the other array.
     const runners = this.#toStart;
-    this.#toStart = [];
-    for (const runner of runners) runner.start();
+    this.#toStart = this.#started;
+    this.#started = runners;
+    for (let i = 0; i < runners.length; i++) (runners[i] as Runner).start();
+    clearArray(runners);
   };
 
   #plainServices(): RunServices {
