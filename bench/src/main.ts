@@ -1,7 +1,8 @@
 /**
- * `npm run bench [-- --quick] [--source] [--systems=a,b] [--scenarios=x,y] [--conditions=steady,gc]`: runs every scenario
- * for every system, each (system, scenario) in its own child process, prints one table and
- * writes results/<timestamp>.json and results/latest.json.
+ * `npm run bench [-- --quick] [--source] [--systems=a,b] [--scenarios=x,y] [--conditions=steady,gc,cold]`:
+ * runs every scenario for every system, each (system, scenario) in its own child process, prints
+ * one table and writes results/<timestamp>.json and results/latest.json. Without
+ * `--conditions`, the steady and forced-GC rows; `cold` is a diagnostic, run only when named.
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -9,7 +10,7 @@ import { parseArgs } from "node:util";
 import { machineFacts } from "./machine.js";
 import { type BenchResults, type Cell, renderTable } from "./report.js";
 import { runChild } from "./run-child.js";
-import { type Condition, type Mode, scenariosFor } from "./scenarios.js";
+import { type Condition, defaultConditions, type Mode, scenariosFor } from "./scenarios.js";
 import { isPeer, systemIds } from "./systems/registry.js";
 
 const { values } = parseArgs({
@@ -31,12 +32,23 @@ for (const id of wantedSystems) {
       `unknown system \`${id}\` in --systems; known systems: ${systemIds.join(", ")}`,
     );
 }
-const conditionIds: Record<string, Condition> = { steady: "steady", gc: "forcedGc" };
-const wantedConditions = (pick(values.conditions) ?? Object.keys(conditionIds)).map((id) => {
-  const condition = conditionIds[id];
-  if (!condition) throw new Error(`unknown condition \`${id}\` in --conditions; known: steady, gc`);
-  return condition;
-});
+const conditionIds: Record<string, Condition> = {
+  steady: "steady",
+  gc: "forcedGc",
+  cold: "cold",
+};
+const idOfCondition = (condition: Condition) =>
+  Object.keys(conditionIds).find((id) => conditionIds[id] === condition)!;
+const wantedConditions = (pick(values.conditions) ?? defaultConditions.map(idOfCondition)).map(
+  (id) => {
+    const condition = conditionIds[id];
+    if (!condition)
+      throw new Error(
+        `unknown condition \`${id}\` in --conditions; known: ${Object.keys(conditionIds).join(", ")}`,
+      );
+    return condition;
+  },
+);
 const allScenarios = scenariosFor(mode, wantedConditions);
 const wantedScenarios = pick(values.scenarios);
 for (const id of wantedScenarios ?? []) {
@@ -45,7 +57,7 @@ for (const id of wantedScenarios ?? []) {
       `unknown scenario \`${id}\` in --scenarios for ${mode} mode; known: ${allScenarios.map((s) => s.id).join(", ")}`,
     );
 }
-// `--scenarios=chain-1k` picks the row in every wanted condition (chain-1k and chain-1k-gc).
+// `--scenarios=chain-1k` picks the row in every wanted condition (chain-1k, chain-1k-gc, ...).
 const scenarios = allScenarios.filter(
   (s) =>
     !wantedScenarios ||
@@ -108,6 +120,8 @@ for (const { scenario, system } of jobs) {
       median: r.median,
       samples: r.samples,
       wallMs: r.wallMs,
+      warmups: r.warmups,
+      warmupMs: r.warmupMs,
       warnings: outcome.warnings,
       ...(r.bytesPerUnit === undefined
         ? {}
@@ -115,7 +129,8 @@ for (const { scenario, system } of jobs) {
     };
     const bytes = r.bytesPerUnit === undefined ? "" : `, ${Math.round(r.bytesPerUnit)} B/unit`;
     process.stderr.write(
-      `${r.median.toFixed(2)} ${scenario.unit} (${r.samples.length} runs, ${(r.wallMs / 1000).toFixed(1)} s${bytes})\n`,
+      `${r.median.toFixed(2)} ${scenario.unit} (${r.warmups} warm-ups in ${(r.warmupMs / 1000).toFixed(1)} s, ` +
+        `${r.samples.length} runs, ${(r.wallMs / 1000).toFixed(1)} s${bytes})\n`,
     );
   } else {
     row[system] = { error: outcome.error, timedOut: outcome.timedOut, warnings: outcome.warnings };

@@ -21,7 +21,10 @@ export interface Measurement {
   /** Per-unit values of each timed repetition (µs per hop/event/run, or KB retained). */
   readonly samples: number[];
   readonly median: number;
+  /** Warm-up runs done (at least the plan's `warmups`; more while its `warmupMs` lasted). */
   readonly warmups: number;
+  /** Wall time of the warm-up, in milliseconds. */
+  readonly warmupMs: number;
   /** Wall time of the whole measurement, warm-up included, in milliseconds. */
   readonly wallMs: number;
   /**
@@ -67,12 +70,15 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/** Builds "one repetition of `size`" for a scenario: a run of size n, or n runs. */
-async function repetitionOf(
+/**
+ * Returns a builder of "one repetition of `size`" for a scenario: a run of size n, or n runs.
+ * Chains and fan-outs get a new instance per size (the adapters build it for one n); the runs
+ * rows share one tiny-run instance between all sizes.
+ */
+async function repetitionsOf(
   system: BenchSystem,
   scenario: Scenario,
-  size: number,
-): Promise<() => Promise<void>> {
+): Promise<(size: number) => Promise<RunOnce>> {
   let make: ((n: number) => Promise<RunOnce>) | undefined;
   if (scenario.variant) {
     make = system.variants?.[scenario.variant];
@@ -80,19 +86,19 @@ async function repetitionOf(
   }
   switch (scenario.kind) {
     case "chain":
-      return (make ?? system.chain)(size);
+      return (size) => (make ?? system.chain)(size);
     case "fanOut":
-      return (make ?? system.fanOut)(size);
+      return (size) => (make ?? system.fanOut)(size);
     case "seqRuns":
     case "heap": {
       const run = await (make ?? (() => system.tinyRun()))(0);
-      return async () => {
+      return async (size) => async () => {
         for (let i = 0; i < size; i++) await run();
       };
     }
     case "concRuns": {
       const run = await (make ?? (() => system.tinyRun()))(0);
-      return async () => {
+      return async (size) => async () => {
         const pending: Promise<void>[] = [];
         for (let i = 0; i < size; i++) pending.push(run());
         await Promise.all(pending);
@@ -104,10 +110,10 @@ async function repetitionOf(
 type Windows = [number, number][];
 
 async function timeOnce(once: RunOnce, windows: Windows, forceGc: boolean): Promise<number> {
-  // Steady condition: no forced GC. After V8's forced full GC the next short run is 2-4x slower
-  // (the young generation is shrunk and regrows); a run's garbage is part of its cost, and
-  // letting pending timers fire is enough. The forced-GC condition does exactly that on
-  // purpose, as other harnesses do: an engine that allocates much pays for it there.
+  // Steady and cold conditions: no forced GC. After V8's forced full GC the next short run is
+  // 2-4x slower (the young generation is shrunk and regrows); a run's garbage is part of its
+  // cost, and letting pending timers fire is enough. The forced-GC condition does exactly that
+  // on purpose, as other harnesses do: an engine that allocates much pays for it there.
   await settle();
   if (forceGc) gc();
   const from = monotonicUs();
@@ -136,9 +142,24 @@ export async function measure(
 ): Promise<Measurement> {
   const plan: Plan = scenario.plan;
   const start = performance.now();
-  const warm = await repetitionOf(system, scenario, Math.min(plan.warmupN, scenario.n));
-  for (let i = 0; i < plan.warmups; i++) await warm();
-  const timed = await repetitionOf(system, scenario, scenario.n);
+  const repetition = await repetitionsOf(system, scenario);
+  const warmupN = Math.min(plan.warmupN, scenario.n);
+  const warm = await repetition(warmupN);
+  // The same rule for every system: a count, then a time budget (0 outside the steady rows).
+  const warmingSince = performance.now();
+  let warmups = 0;
+  while (warmups < plan.warmups || performance.now() - warmingSince < plan.warmupMs) {
+    await warm();
+    warmups++;
+  }
+  const warmupMs = performance.now() - warmingSince;
+  // Steady rows time the instance they warmed up wherever they can: when a new stepwise
+  // workflow instance came in after the warm-ups, V8 deoptimised about a dozen engine functions
+  // specialised to the old one, and the first timed repetition ran 2-6x slower than the next.
+  let timed: RunOnce;
+  if (!plan.warmupOnTimed) timed = await (await repetitionsOf(system, scenario))(scenario.n);
+  else if (warmupN === scenario.n) timed = warm;
+  else timed = await repetition(scenario.n);
   const samples: number[] = [];
   const windows: Windows = [];
   const measuringSince = performance.now();
@@ -171,7 +192,8 @@ export async function measure(
   return {
     samples,
     median: median(samples),
-    warmups: plan.warmups,
+    warmups,
+    warmupMs,
     wallMs,
     timedWindowsUs: windows,
     ...allocation,

@@ -7,6 +7,9 @@ export interface Cell {
   readonly median?: number;
   readonly samples?: number[];
   readonly wallMs?: number;
+  /** Warm-up runs done before the timed ones, and their wall time in milliseconds. */
+  readonly warmups?: number;
+  readonly warmupMs?: number;
   readonly error?: string;
   readonly timedOut?: boolean;
   readonly warnings?: string[];
@@ -228,7 +231,7 @@ function targetLines(results: BenchResults): string[] {
   // Issue 16: absolute figures in the steady condition, forced GC within 1.5× of steady,
   // concurrent runs no dearer per run than sequential ones, and ≥ 20× the fastest peer in both
   // conditions. The main rows only (no stepwise-only variants), found by kind so that quick
-  // mode's rows (runs-seq-500) are checked too.
+  // mode's rows (runs-seq-500) are checked too. Cold rows are a diagnostic: no targets.
   const main = (condition: Scenario["condition"]) =>
     results.scenarios.filter((s) => s.condition === condition && !s.only && s.unit !== "KB");
   const limits: Record<string, [number, string]> = {
