@@ -96,6 +96,8 @@ export class RunLog {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    // Nothing is appended any more: what is kept for later readers is kept without spare room.
+    if (this.#entries.length > 0) this.#entries = this.#entries.slice();
     this.#wake();
   }
 

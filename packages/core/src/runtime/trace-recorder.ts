@@ -35,7 +35,7 @@ const CHUNK_ROWS = 1 << CHUNK_BITS;
  */
 class Table {
   readonly #width: number;
-  readonly #head: number[] = [];
+  #head: number[] = [];
   #chunks: Float64Array[] | null = null;
   #rows = 0;
 
@@ -118,6 +118,14 @@ class Table {
     return row;
   }
 
+  /**
+   * Gives back the spare room of the first rows' array (a growing array keeps a third more, and
+   * at least 16 slots): for a table that will not grow again, as an ended run's.
+   */
+  compact(): void {
+    if (this.#head.length > 0) this.#head = this.#head.slice();
+  }
+
   set(row: number, column: number, value: number): void {
     if (row < HEAD_ROWS) this.#head[row * this.#width + column] = value;
     else this.#chunkFor(row)[this.#offset(row) + column] = value;
@@ -153,7 +161,7 @@ export class TraceRecorder {
   readonly #base: number;
   #status: TraceStatus = "running";
   #endedAt: number | null = null;
-  readonly #names: string[] = [];
+  #names: string[] = [];
   /** Made once a run has more names than a look along `#names` should take. */
   #nameIds: Map<string, number> | null = null;
   /** Events by id - base - 1: type, time, producer invocation seq (0 = from outside), published. */
@@ -331,6 +339,12 @@ export class TraceRecorder {
     for (let row = 0; row < this.#invocations.rows; row++) {
       if (this.#outcomeOf(row) === 0) this.ended(row, at, "cancelled", null);
     }
+    // What an ended run's trace keeps, it keeps as long as its handler lives: without spare room
+    // (a small run's arrays are mostly spare room).
+    this.#events.compact();
+    this.#invocations.compact();
+    this.#queued?.compact();
+    this.#names = this.#names.slice();
   }
 
   /** The record as objects. */
