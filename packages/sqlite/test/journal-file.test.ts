@@ -129,6 +129,24 @@ describe("SqliteRuntime: who holds the file", () => {
     }
   });
 
+  it("refuses every batch once another runtime has taken its owner over, with code locked", async () => {
+    const path = newFile();
+    const runtime = new SqliteRuntime({ path });
+    const wf = chain(runtime, false);
+    assert.equal(await wf.run(), 4);
+    // What a runtime that found this one's heartbeat stale does: a lease row of its own.
+    edit(path, "UPDATE stepwise_owners SET token = 'taken-over', heartbeat_at = 0");
+    await assert.rejects(wf.run(), (error: unknown) => {
+      const cause = (error as { cause?: unknown }).cause;
+      return cause instanceof JournalError && cause.code === "locked";
+    });
+    runtime.close();
+    const db = new Database(path, { readonly: true });
+    assert.equal(db.prepare("SELECT COUNT(*) FROM stepwise_runs").pluck().get(), 1);
+    assert.equal(db.prepare("SELECT token FROM stepwise_owners").pluck().get(), "taken-over");
+    db.close();
+  });
+
   it("recovers only the runs of its own owner", async () => {
     const path = await crashedJournal();
     const stranger = new SqliteRuntime({ path, owner: "someone-else" });
