@@ -18,12 +18,15 @@ import {
   encodePublished,
   encodeTick,
   type JournalBatch,
+  type JournalEntry,
   LocalRuntime,
   type LocalRuntimeOptions,
+  type PublishedEntry,
   type RunInfo,
   type RunJournal,
   type StartRunRequest,
   type StoredRun,
+  type WorkflowSpec,
   workflowSpec,
 } from "@stepwise/core/runtime";
 import type Database from "better-sqlite3";
@@ -98,12 +101,16 @@ export class SqliteRuntime extends LocalRuntime {
   readonly owner: string;
   readonly #db: Database.Database;
   readonly #lease: OwnerLease;
-  readonly #insertRun: Database.Statement<[string, string, string, string, string | null, number]>;
+  readonly #insertRun: Database.Statement<
+    [string, string, string, string, string | null, number, number, number]
+  >;
   readonly #insertTick: Database.Statement<[number, number, number, string]>;
   readonly #insertEvent: Database.Statement<[number, number, number, string]>;
-  readonly #updateRun: Database.Statement<[number, number, string, number | null, number]>;
+  readonly #countBatch: Database.Statement<[number, number, number]>;
+  readonly #endRun: Database.Statement<[number, number, string, number, number]>;
+  readonly #findActive: Database.Statement<[string]>;
   readonly #writeBatch: Database.Transaction<
-    (run: OpenRun, ticks: readonly Row[], events: readonly Row[], ended: string | null) => void
+    (run: OpenRun, batch: JournalBatch, ticks: readonly string[], events: readonly string[]) => void
   >;
   /** Runs `recover()` read, waiting for their runner to open their journal again. */
   readonly #recovered = new Map<string, OpenRun>();
@@ -127,7 +134,7 @@ export class SqliteRuntime extends LocalRuntime {
     }
     const db = this.#db;
     this.#insertRun = db.prepare(
-      "INSERT INTO stepwise_runs (run_id, workflow, owner, status, steps, base, created_at) VALUES (?, ?, ?, 'running', ?, ?, ?)",
+      "INSERT INTO stepwise_runs (run_id, workflow, owner, status, steps, base, ticks, events, created_at) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?)",
     ) as never;
     this.#insertTick = db.prepare(
       "INSERT INTO stepwise_ticks (run, n, at, tick) VALUES (?, ?, ?, ?)",
@@ -135,12 +142,24 @@ export class SqliteRuntime extends LocalRuntime {
     this.#insertEvent = db.prepare(
       "INSERT INTO stepwise_events (run, seq, internal, event) VALUES (?, ?, ?, ?)",
     );
-    this.#updateRun = db.prepare(
+    // A batch that does not end its run writes only the run's counts: columns of no index, so
+    // the run's index entries (owner and status, the active run id) are left as they are.
+    this.#countBatch = db.prepare(
+      "UPDATE stepwise_runs SET ticks = ticks + ?, events = events + ? WHERE id = ?",
+    );
+    this.#endRun = db.prepare(
       "UPDATE stepwise_runs SET ticks = ticks + ?, events = events + ?, status = ?, ended_at = ? WHERE id = ?",
     );
-    this.#writeBatch = db.transaction((run: OpenRun, ticks, events, ended) => {
+    this.#findActive = db.prepare(
+      "SELECT 1 FROM stepwise_runs WHERE run_id = ? AND status = 'running'",
+    );
+    this.#writeBatch = db.transaction((run: OpenRun, batch: JournalBatch, ticks, events) => {
       this.#lease.renew();
-      if (run.key === null) {
+      let key = run.key;
+      // What the run's row has yet to count: this batch's rows, unless the row is made with them.
+      let newTicks = ticks.length;
+      let newEvents = events.length;
+      if (key === null) {
         try {
           const created = this.#insertRun.run(
             run.runId,
@@ -148,27 +167,33 @@ export class SqliteRuntime extends LocalRuntime {
             this.owner,
             run.steps,
             run.base,
+            newTicks,
+            newEvents,
             Date.now(),
           );
-          run.key = Number(created.lastInsertRowid);
+          key = Number(created.lastInsertRowid);
         } catch (error) {
           if ((error as { code?: unknown }).code === "SQLITE_CONSTRAINT_UNIQUE") {
             throw new RunAdmissionError("duplicateRunId", run.runId, this.name);
           }
           throw error;
         }
+        newTicks = 0;
+        newEvents = 0;
       }
-      const key = run.key;
-      let n = run.ticks;
-      for (const row of ticks) this.#insertTick.run(key, n++, row.at, row.json);
-      for (const row of events) this.#insertEvent.run(key, row.at, row.internal ? 1 : 0, row.json);
-      this.#updateRun.run(
-        ticks.length,
-        events.length,
-        ended ?? "running",
-        ended ? Date.now() : null,
-        key,
-      );
+      const entries = batch.entries;
+      for (let i = 0; i < ticks.length; i++) {
+        const entry = entries[i] as JournalEntry;
+        this.#insertTick.run(key, run.ticks + i, entry.at, ticks[i] as string);
+      }
+      const published = batch.published;
+      for (let i = 0; i < events.length; i++) {
+        const entry = published[i] as PublishedEntry;
+        this.#insertEvent.run(key, entry.seq, entry.internal ? 1 : 0, events[i] as string);
+      }
+      if (batch.ended) this.#endRun.run(newTicks, newEvents, batch.ended, Date.now(), key);
+      else if (run.key !== null) this.#countBatch.run(newTicks, newEvents, key);
+      run.key = key;
     });
   }
 
@@ -184,15 +209,14 @@ export class SqliteRuntime extends LocalRuntime {
     if (recovered) {
       run = recovered;
     } else {
-      const active = this.#db
-        .prepare("SELECT owner FROM stepwise_runs WHERE run_id = ? AND status = 'running'")
-        .get(info.runId) as { owner: string } | undefined;
-      if (active) throw new RunAdmissionError("duplicateRunId", info.runId, this.name);
+      if (this.#findActive.get(info.runId) !== undefined) {
+        throw new RunAdmissionError("duplicateRunId", info.runId, this.name);
+      }
       run = {
         key: null,
         runId: info.runId,
         workflow: info.workflowName,
-        steps: JSON.stringify(stepNames(workflowSpec(request.workflow))),
+        steps: stepsText(workflowSpec(request.workflow)),
         // A run resumed from a snapshot is rebuilt from the snapshot plus its ticks.
         base: request.startEvent === null ? JSON.stringify(request.ctx.toJSON()) : null,
         ticks: 0,
@@ -203,18 +227,10 @@ export class SqliteRuntime extends LocalRuntime {
 
   #append(run: OpenRun, batch: JournalBatch): void {
     this.#checkOpen();
-    const ticks: Row[] = batch.entries.map((entry, i) => ({
-      at: entry.at,
-      internal: false,
-      json: JSON.stringify(encodeForRun(() => encodeTick(entry.tick), run.runId, run.ticks + i)),
-    }));
-    const events: Row[] = batch.published.map((entry) => ({
-      at: entry.seq,
-      internal: entry.internal,
-      json: JSON.stringify(encodeForRun(() => encodePublished(entry), run.runId, undefined)),
-    }));
+    const ticks = batch.entries.map((entry, i) => encodeTickRow(entry, run.runId, run.ticks + i));
+    const events = batch.published.map((entry) => encodeEventRow(entry, run.runId));
     try {
-      this.#writeBatch.immediate(run, ticks, events, batch.ended);
+      this.#writeBatch.immediate(run, batch, ticks, events);
     } catch (error) {
       throw fileError(error, this.path, `journaling run \`${run.runId}\``);
     }
@@ -385,11 +401,46 @@ export class SqliteRuntime extends LocalRuntime {
   }
 }
 
-/** A row to insert: a tick (`at` = its time) or a published event (`at` = its sequence number). */
-interface Row {
-  readonly at: number;
-  readonly internal: boolean;
-  readonly json: string;
+/** A spec's step names as its runs' rows record them, made once per spec (a spec is rebuilt when its steps change). */
+const stepsTexts = new WeakMap<WorkflowSpec, string>();
+
+function stepsText(spec: WorkflowSpec): string {
+  let text = stepsTexts.get(spec);
+  if (text === undefined) {
+    text = JSON.stringify(stepNames(spec));
+    stepsTexts.set(spec, text);
+  }
+  return text;
+}
+
+/** A tick's row text: JSON of the tick codec (a `JournalError` naming the run if it has none). */
+function encodeTickRow(entry: JournalEntry, runId: string, n: number): string {
+  try {
+    return JSON.stringify(encodeTick(entry.tick));
+  } catch (error) {
+    return rethrowForRun(error, runId, n);
+  }
+}
+
+/** A published event's row text, as {@link encodeTickRow}. */
+function encodeEventRow(entry: PublishedEntry, runId: string): string {
+  try {
+    return JSON.stringify(encodePublished(entry));
+  } catch (error) {
+    return rethrowForRun(error, runId, undefined);
+  }
+}
+
+/** The codec's error as `encodeForRun` words it for the run (no closure per row on the way). */
+function rethrowForRun(error: unknown, runId: string, entry: number | undefined): never {
+  encodeForRun(
+    () => {
+      throw error;
+    },
+    runId,
+    entry,
+  );
+  throw error;
 }
 
 function checkOptions(options: SqliteRuntimeOptions): SqliteRuntimeOptions {
