@@ -55,7 +55,9 @@ interface ContextOwner {
   readonly workflowName: string;
 }
 
-let pendingStep: { parent: Context; runner: Runner; invocation: Invocation } | null = null;
+let pendingParent: Context | null = null;
+let pendingRunner: Runner | null = null;
+let pendingInvocation: Invocation | null = null;
 function specOf(owner: ContextOwner): WorkflowSpec {
   if (!isWorkflow(owner)) {
     throw new WorkflowRuntimeError("notAWorkflow", {
@@ -84,7 +86,9 @@ export function createStepContext(
   runner: Runner,
   invocation: Invocation,
 ): Context {
-  pendingStep = { parent, runner, invocation };
+  pendingParent = parent;
+  pendingRunner = runner;
+  pendingInvocation = invocation;
   return new Context(null as unknown as ContextOwner);
 }
 
@@ -194,14 +198,15 @@ export class Context<TState = any> {
 
   /** Makes a context for `workflow` before any run; seed its store, then pass it to `run()`. */
   constructor(workflow: ContextOwner, options: ContextOptions = NO_CONTEXT_OPTIONS) {
-    const step = pendingStep;
-    if (step) {
-      pendingStep = null;
-      this.#owner = step.parent.#owner;
-      this.#store = step.parent.#store;
-      this.#serializer = step.parent.#serializer;
-      this.#runner = step.runner;
-      this.#invocation = step.invocation;
+    const parent = pendingParent;
+    if (parent) {
+      // A step's context (`createStepContext`): no object to carry its parts in.
+      this.#owner = parent.#owner;
+      this.#store = parent.#store;
+      this.#serializer = parent.#serializer;
+      this.#runner = pendingRunner;
+      this.#invocation = pendingInvocation;
+      pendingParent = pendingRunner = pendingInvocation = null;
       return;
     }
     if (!workflow || typeof workflow.workflowName !== "string") {
