@@ -35,7 +35,12 @@ const CHUNK_ROWS = 1 << CHUNK_BITS;
  */
 class Table {
   readonly #width: number;
-  #head: number[] = [];
+  /**
+   * Starts as eight slots of doubles, which a small run's table fills in place (an array that
+   * grows from empty takes room for a third more and 16 slots): two events, or one invocation.
+   * Rows after those are pushed. Widths are 2, 4 or 8, so a row never straddles the slots' end.
+   */
+  #head: number[] = [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5];
   #chunks: Float64Array[] | null = null;
   #rows = 0;
 
@@ -63,7 +68,12 @@ class Table {
   add2(a: number, b: number): number {
     const row = this.#rows++;
     if (row < HEAD_ROWS) {
-      this.#head.push(a, b);
+      const head = this.#head;
+      const at = row * 2;
+      if (at < head.length) {
+        head[at] = a;
+        head[at + 1] = b;
+      } else head.push(a, b);
       return row;
     }
     const chunk = this.#chunkFor(row);
@@ -77,7 +87,14 @@ class Table {
   add4(a: number, b: number, c: number, d: number): number {
     const row = this.#rows++;
     if (row < HEAD_ROWS) {
-      this.#head.push(a, b, c, d);
+      const head = this.#head;
+      const at = row * 4;
+      if (at < head.length) {
+        head[at] = a;
+        head[at + 1] = b;
+        head[at + 2] = c;
+        head[at + 3] = d;
+      } else head.push(a, b, c, d);
       return row;
     }
     const chunk = this.#chunkFor(row);
@@ -102,7 +119,17 @@ class Table {
   ): number {
     const row = this.#rows++;
     if (row < HEAD_ROWS) {
-      this.#head.push(a, b, c, d, e, f, g, h);
+      const head = this.#head;
+      if (row === 0) {
+        head[0] = a;
+        head[1] = b;
+        head[2] = c;
+        head[3] = d;
+        head[4] = e;
+        head[5] = f;
+        head[6] = g;
+        head[7] = h;
+      } else head.push(a, b, c, d, e, f, g, h);
       return row;
     }
     const chunk = this.#chunkFor(row);
@@ -123,7 +150,8 @@ class Table {
    * at least 16 slots): for a table that will not grow again, as an ended run's.
    */
   compact(): void {
-    if (this.#head.length > 0) this.#head = this.#head.slice();
+    const used = Math.min(this.#rows, HEAD_ROWS) * this.#width;
+    this.#head = this.#head.slice(0, used);
   }
 
   set(row: number, column: number, value: number): void {
