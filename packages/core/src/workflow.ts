@@ -80,7 +80,11 @@ export interface WorkflowOptions<TState = any> {
   state?: z.ZodType<TState>;
   /** Where `verbose` lines go. @default console.log */
   logger?: (line: string) => void;
-  /** Record what each run did, for `handler.trace()` and drawings. @default true */
+  /**
+   * Offer `handler.trace()` (what each run did, for drawings). Runs record their steps either
+   * way, compactly (the record is also how a run's log keeps its internal events), so `false`
+   * saves neither time nor memory; it only refuses `handler.trace()`. @default true
+   */
   trace?: boolean;
   /** Told what happens in every run of this workflow (e.g. tracing, metrics). */
   observers?: readonly RunObserver[];

@@ -164,7 +164,7 @@ export class Runner implements ChannelHost, DeadlineTarget {
   /** Ticks waiting to be applied, from `#bufferHead` on (an index, so taking one is O(1)). */
   #buffer: (Tick | undefined)[] = [];
   #bufferHead = 0;
-  readonly #trace: TraceRecorder | null;
+  readonly #trace: TraceRecorder;
   readonly #endListeners: (() => void)[] = [];
   #startTick: Tick;
   #started = false;
@@ -209,7 +209,7 @@ export class Runner implements ChannelHost, DeadlineTarget {
     },
     enqueued: (r, c) => {
       const trace = r.#trace;
-      if (trace?.hasEvent(c.item.event.id))
+      if (trace.hasEvent(c.item.event.id))
         r.#internalCode(trace.queuedCode(c.step, c.item.event.id));
       else
         r.#internal(new StepStateEntry(c.step, "preparing", "<enqueued>", c.item.event.type, null));
@@ -257,7 +257,7 @@ export class Runner implements ChannelHost, DeadlineTarget {
       });
       const record = r.#record(failed, null);
       // The engine sends it on behalf of the failed attempt, so the trace names that attempt.
-      r.#trace?.attributeToLastAttempt(record.id, c.failedStep, c.item.event.id);
+      r.#trace.attributeToLastAttempt(record.id, c.failedStep, c.item.event.id);
       r.dispatch({
         type: "addEvent",
         event: record,
@@ -329,11 +329,11 @@ export class Runner implements ChannelHost, DeadlineTarget {
       for (const entry of init.published)
         this.eventLog.append(entry.internal ? new RestoredInternal(entry.event) : entry.event);
     this.#now = this.#clock.now();
-    this.#trace = init.spec.trace
-      ? new TraceRecorder(init.spec.name, init.runId, this.#now, this.#eventId)
-      : null;
-    const trace = this.#trace;
-    if (trace) this.eventLog.resolveWith(trace);
+    // Recorded whether or not the workflow shows traces (`trace: false` only refuses
+    // `handler.trace()`): its rows are also how the log keeps the run's internal events, as
+    // numbers, where without them it would keep an object per step state change.
+    this.#trace = new TraceRecorder(init.spec.name, init.runId, this.#now, this.#eventId);
+    this.eventLog.resolveWith(this.#trace);
     const timeoutMs = init.spec.timeoutMs;
     this.#startTick = init.startEvent
       ? { type: "start", event: this.#record(init.startEvent, null), timeoutMs }
@@ -415,7 +415,7 @@ export class Runner implements ChannelHost, DeadlineTarget {
 
   /** What the run did so far. */
   trace(): RunTrace {
-    if (!this.#trace) {
+    if (!this.spec.trace) {
       throw new WorkflowRuntimeError("noTrace", {});
     }
     return this.#trace.toTrace();
@@ -690,12 +690,12 @@ export class Runner implements ChannelHost, DeadlineTarget {
     const info = classInfo(cls);
     this.spec.ensureRoute?.(cls);
     const id = ++this.#eventId;
-    this.#trace?.event(info.type, this.#now, producer ? producer.seq : 0);
+    this.#trace.event(info.type, this.#now, producer ? producer.seq : 0);
     return { id, type: info.type, role: info.role, value: event };
   }
 
   #publish(record: EventRecord): void {
-    this.#trace?.published(record.id);
+    this.#trace.published(record.id);
     this.#append(record.value as Event);
   }
 
@@ -711,7 +711,7 @@ export class Runner implements ChannelHost, DeadlineTarget {
   #internalCode(code: number): void {
     const seq = this.eventLog.append(code);
     if (seq < 0 || (!this.#journal && !this.#observers)) return;
-    const event = (this.#trace as TraceRecorder).stateEvent(code);
+    const event = this.#trace.stateEvent(code);
     if (this.#journal) this.#published.push({ seq, event, internal: true });
     if (this.#observers) this.#observe("eventPublished", seq, event, true);
   }
@@ -719,7 +719,7 @@ export class Runner implements ChannelHost, DeadlineTarget {
   /** A step's `StepStateChanged`: from the trace when it has the input, else as an object. */
   #stepState(invocation: Invocation, done: boolean, output: string | null): void {
     const trace = this.#trace;
-    if (trace?.hasEvent(invocation.item.event.id)) {
+    if (trace.hasEvent(invocation.item.event.id)) {
       if (output !== null) trace.output(invocation.traceIndex, output);
       this.#internalCode(trace.stateCode(invocation.traceIndex, done));
       return;
@@ -830,7 +830,7 @@ export class Runner implements ChannelHost, DeadlineTarget {
     invocation.done = true;
     invocation.parked = true;
     this.#now = this.#clock.now();
-    if (this.#trace) this.#trace.ended(invocation.traceIndex, this.#now, "waiting", null);
+    this.#trace.ended(invocation.traceIndex, this.#now, "waiting", null);
     const name = invocation.info.name;
     this.#stepState(invocation, true, null);
     this.spec.log?.(`[${name}:${invocation.workerId}] waiting for ${waiter.eventType}`);
@@ -925,10 +925,15 @@ export class Runner implements ChannelHost, DeadlineTarget {
 
   #runWorker(name: string, workerId: number, item: WorkItem, seq: number): void {
     const info = this.spec.steps.get(name) as StepInfo;
-    const traceIndex = this.#trace
-      ? this.#trace.started(seq, name, workerId, item.event.id, item.attempts, this.#now)
-      : -1;
-    if (item.batch && this.#trace)
+    const traceIndex = this.#trace.started(
+      seq,
+      name,
+      workerId,
+      item.event.id,
+      item.attempts,
+      this.#now,
+    );
+    if (item.batch)
       this.#trace.batch(
         traceIndex,
         item.batch.map((r) => r.id),
@@ -1098,15 +1103,13 @@ export class Runner implements ChannelHost, DeadlineTarget {
   #finishInvocation(invocation: Invocation, outcome: StepOutcome): void {
     const name = invocation.info.name;
     const output = outcome.kind === "event" ? outcome.event.type : null;
-    if (this.#trace) {
-      const failed = outcome.kind === "failed";
-      this.#trace.ended(
-        invocation.traceIndex,
-        this.#now,
-        failed ? (outcome.retryDelayMs === null ? "failed" : "retrying") : "completed",
-        failed ? `${outcome.error.name}: ${outcome.error.message}` : null,
-      );
-    }
+    const failed = outcome.kind === "failed";
+    this.#trace.ended(
+      invocation.traceIndex,
+      this.#now,
+      failed ? (outcome.retryDelayMs === null ? "failed" : "retrying") : "completed",
+      failed ? `${outcome.error.name}: ${outcome.error.message}` : null,
+    );
     this.#stepState(invocation, true, output);
     const log = this.spec.log;
     if (log) {
@@ -1148,16 +1151,14 @@ export class Runner implements ChannelHost, DeadlineTarget {
     if (this.#ended) return;
     this.#endedStatus = status;
     this.#stop(status);
-    if (this.#trace) {
-      const at = this.#clock.now();
-      if (terminal && status !== "completed") {
-        // The engine's own terminal event (failed, timed out, cancelled) closes the drawing too.
-        ++this.#eventId;
-        this.#trace.event(classInfo(terminal.constructor as EventClass).type, at, 0);
-        this.#trace.published(this.#eventId);
-      }
-      this.#trace.finish(status, at);
+    const at = this.#clock.now();
+    if (terminal && status !== "completed") {
+      // The engine's own terminal event (failed, timed out, cancelled) closes the drawing too.
+      ++this.#eventId;
+      this.#trace.event(classInfo(terminal.constructor as EventClass).type, at, 0);
+      this.#trace.published(this.#eventId);
     }
+    this.#trace.finish(status, at);
     this.eventLog.close();
     if (this.spec.log) {
       const shown = outcome.ok
