@@ -1,6 +1,7 @@
 /**
  * `@stepwise/sqlite`: durable stepwise runs on one machine. Every run is journaled in one SQLite
- * file, one transaction per drain batch; a process killed at any point and started again with
+ * file, each drain batch committed before its effects are seen (the batches runs hand over in
+ * one turn share a transaction); a process killed at any point and started again with
  * the same file recovers every unfinished run it owned.
  *
  * @example

@@ -1,7 +1,8 @@
 /**
  * `SqliteRuntime`: runs execute in this process, as with the in-memory runtime, and every run is
  * journaled in one SQLite file: each drain batch of the loop (its ticks and the events it
- * published) is one transaction, written before any of its effects can be seen. After a crash,
+ * published) is committed before any of its effects can be seen, in one transaction with the
+ * batches other runs handed over in the same turn (see `journal-writer.ts`). After a crash,
  * `recover([workflows])` rebuilds each unfinished run of this owner from its journal and resumes
  * it: steps whose result was journaled do not run again, and the run's stream goes on with the
  * next sequence number.
@@ -14,14 +15,9 @@ import {
   WorkflowRuntimeError,
 } from "@stepwise/core";
 import {
-  encodeForRun,
-  encodePublished,
-  encodeTick,
   type JournalBatch,
-  type JournalEntry,
   LocalRuntime,
   type LocalRuntimeOptions,
-  type PublishedEntry,
   type RunInfo,
   type RunJournal,
   type StartRunRequest,
@@ -32,6 +28,7 @@ import {
 import type Database from "better-sqlite3";
 import { fileError, openJournalFile, type Synchronous } from "./database.js";
 import { type HandlerRow, SqliteHandlerStore } from "./handler-store.js";
+import { JournalWriter, type OpenRun } from "./journal-writer.js";
 import { type RunRow, readRun, stepNames } from "./load-run.js";
 import { OwnerLease } from "./owner-lease.js";
 
@@ -59,18 +56,6 @@ export interface SqliteRuntimeOptions extends LocalRuntimeOptions {
   leaseMs?: number;
 }
 
-/** What a runtime keeps of a run it is writing. */
-interface OpenRun {
-  /** The run's row, or null until its first batch creates it. */
-  key: number | null;
-  readonly runId: string;
-  readonly workflow: string;
-  readonly steps: string;
-  readonly base: string | null;
-  /** The number of the next tick. */
-  ticks: number;
-}
-
 const OPTION_NAMES = new Set([
   "path",
   "owner",
@@ -83,7 +68,7 @@ const OPTION_NAMES = new Set([
 
 /**
  * Durable runs on one machine: a runtime whose runs are journaled in one SQLite file (WAL mode,
- * one transaction per drain batch) and recovered after a crash.
+ * each drain batch committed before its effects are seen) and recovered after a crash.
  * @example
  * const runtime = new SqliteRuntime({ path: "runs.db" });
  * const wf = new MyFlow({ runtime });
@@ -101,17 +86,7 @@ export class SqliteRuntime extends LocalRuntime {
   readonly owner: string;
   readonly #db: Database.Database;
   readonly #lease: OwnerLease;
-  readonly #insertRun: Database.Statement<
-    [string, string, string, string, string | null, number, number, number]
-  >;
-  readonly #insertTick: Database.Statement<[number, number, number, string]>;
-  readonly #insertEvent: Database.Statement<[number, number, number, string]>;
-  readonly #countBatch: Database.Statement<[number, number, number]>;
-  readonly #endRun: Database.Statement<[number, number, string, number, number]>;
-  readonly #findActive: Database.Statement<[string]>;
-  readonly #writeBatch: Database.Transaction<
-    (run: OpenRun, batch: JournalBatch, ticks: readonly string[], events: readonly string[]) => void
-  >;
+  readonly #writer: JournalWriter;
   /** Runs `recover()` read, waiting for their runner to open their journal again. */
   readonly #recovered = new Map<string, OpenRun>();
   #closed = false;
@@ -132,68 +107,13 @@ export class SqliteRuntime extends LocalRuntime {
       this.#db.close();
       throw error;
     }
-    const db = this.#db;
-    this.#insertRun = db.prepare(
-      "INSERT INTO stepwise_runs (run_id, workflow, owner, status, steps, base, ticks, events, created_at) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?)",
-    ) as never;
-    this.#insertTick = db.prepare(
-      "INSERT INTO stepwise_ticks (run, n, at, tick) VALUES (?, ?, ?, ?)",
-    );
-    this.#insertEvent = db.prepare(
-      "INSERT INTO stepwise_events (run, seq, internal, event) VALUES (?, ?, ?, ?)",
-    );
-    // A batch that does not end its run writes only the run's counts: columns of no index, so
-    // the run's index entries (owner and status, the active run id) are left as they are.
-    this.#countBatch = db.prepare(
-      "UPDATE stepwise_runs SET ticks = ticks + ?, events = events + ? WHERE id = ?",
-    );
-    this.#endRun = db.prepare(
-      "UPDATE stepwise_runs SET ticks = ticks + ?, events = events + ?, status = ?, ended_at = ? WHERE id = ?",
-    );
-    this.#findActive = db.prepare(
-      "SELECT 1 FROM stepwise_runs WHERE run_id = ? AND status = 'running'",
-    );
-    this.#writeBatch = db.transaction((run: OpenRun, batch: JournalBatch, ticks, events) => {
-      this.#lease.renew();
-      let key = run.key;
-      // What the run's row has yet to count: this batch's rows, unless the row is made with them.
-      let newTicks = ticks.length;
-      let newEvents = events.length;
-      if (key === null) {
-        try {
-          const created = this.#insertRun.run(
-            run.runId,
-            run.workflow,
-            this.owner,
-            run.steps,
-            run.base,
-            newTicks,
-            newEvents,
-            Date.now(),
-          );
-          key = Number(created.lastInsertRowid);
-        } catch (error) {
-          if ((error as { code?: unknown }).code === "SQLITE_CONSTRAINT_UNIQUE") {
-            throw new RunAdmissionError("duplicateRunId", run.runId, this.name);
-          }
-          throw error;
-        }
-        newTicks = 0;
-        newEvents = 0;
-      }
-      const entries = batch.entries;
-      for (let i = 0; i < ticks.length; i++) {
-        const entry = entries[i] as JournalEntry;
-        this.#insertTick.run(key, run.ticks + i, entry.at, ticks[i] as string);
-      }
-      const published = batch.published;
-      for (let i = 0; i < events.length; i++) {
-        const entry = published[i] as PublishedEntry;
-        this.#insertEvent.run(key, entry.seq, entry.internal ? 1 : 0, events[i] as string);
-      }
-      if (batch.ended) this.#endRun.run(newTicks, newEvents, batch.ended, Date.now(), key);
-      else if (run.key !== null) this.#countBatch.run(newTicks, newEvents, key);
-      run.key = key;
+    this.#writer = new JournalWriter({
+      db: this.#db,
+      path: this.path,
+      owner: this.owner,
+      lease: this.#lease,
+      runtime: this.name,
+      isClosed: () => this.#closed,
     });
   }
 
@@ -209,7 +129,7 @@ export class SqliteRuntime extends LocalRuntime {
     if (recovered) {
       run = recovered;
     } else {
-      if (this.#findActive.get(info.runId) !== undefined) {
+      if (this.#writer.isActive(info.runId)) {
         throw new RunAdmissionError("duplicateRunId", info.runId, this.name);
       }
       run = {
@@ -225,16 +145,9 @@ export class SqliteRuntime extends LocalRuntime {
     return { append: (batch) => this.#append(run, batch) };
   }
 
-  #append(run: OpenRun, batch: JournalBatch): void {
+  #append(run: OpenRun, batch: JournalBatch): Promise<void> {
     this.#checkOpen();
-    const ticks = batch.entries.map((entry, i) => encodeTickRow(entry, run.runId, run.ticks + i));
-    const events = batch.published.map((entry) => encodeEventRow(entry, run.runId));
-    try {
-      this.#writeBatch.immediate(run, batch, ticks, events);
-    } catch (error) {
-      throw fileError(error, this.path, `journaling run \`${run.runId}\``);
-    }
-    run.ticks += ticks.length;
+    return this.#writer.append(run, batch);
   }
 
   /**
@@ -411,36 +324,6 @@ function stepsText(spec: WorkflowSpec): string {
     stepsTexts.set(spec, text);
   }
   return text;
-}
-
-/** A tick's row text: JSON of the tick codec (a `JournalError` naming the run if it has none). */
-function encodeTickRow(entry: JournalEntry, runId: string, n: number): string {
-  try {
-    return JSON.stringify(encodeTick(entry.tick));
-  } catch (error) {
-    return rethrowForRun(error, runId, n);
-  }
-}
-
-/** A published event's row text, as {@link encodeTickRow}. */
-function encodeEventRow(entry: PublishedEntry, runId: string): string {
-  try {
-    return JSON.stringify(encodePublished(entry));
-  } catch (error) {
-    return rethrowForRun(error, runId, undefined);
-  }
-}
-
-/** The codec's error as `encodeForRun` words it for the run (no closure per row on the way). */
-function rethrowForRun(error: unknown, runId: string, entry: number | undefined): never {
-  encodeForRun(
-    () => {
-      throw error;
-    },
-    runId,
-    entry,
-  );
-  throw error;
 }
 
 function checkOptions(options: SqliteRuntimeOptions): SqliteRuntimeOptions {
