@@ -41,6 +41,31 @@ CREATE TABLE IF NOT EXISTS stepwise_handlers (
 );
 `;
 
+/** The store's statements, prepared once: a server puts a record at least twice per run. */
+interface Statements {
+  readonly put: Database.Statement<[string, string, string, string, string]>;
+  readonly get: Database.Statement<[string]>;
+  readonly delete: Database.Statement<[string]>;
+  readonly latestRun: Database.Statement<[string]>;
+  readonly events: Database.Statement<[number]>;
+}
+
+function prepareStatements(db: Database.Database): Statements {
+  return {
+    put: db.prepare(
+      `INSERT INTO stepwise_handlers (handler_id, workflow_name, run_id, status, record) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (handler_id) DO UPDATE SET workflow_name = excluded.workflow_name,
+         run_id = excluded.run_id, status = excluded.status, record = excluded.record`,
+    ),
+    get: db.prepare("SELECT record FROM stepwise_handlers WHERE handler_id = ?").pluck(),
+    delete: db.prepare("DELETE FROM stepwise_handlers WHERE handler_id = ?"),
+    latestRun: db
+      .prepare("SELECT id FROM stepwise_runs WHERE run_id = ? ORDER BY id DESC LIMIT 1")
+      .pluck(),
+    events: db.prepare("SELECT event FROM stepwise_events WHERE run = ? ORDER BY seq").pluck(),
+  };
+}
+
 /**
  * Handler records in a {@link SqliteRuntime}'s file (`runtime.handlerStore()`), in the order
  * they were first put. Pass it to `createServer({ runtime, store })` of `@stepwise/server`.
@@ -49,40 +74,35 @@ export class SqliteHandlerStore<R extends HandlerRow = HandlerRow> {
   readonly #db: Database.Database;
   readonly #path: string;
   readonly #isOpen: () => void;
+  readonly #sql: Statements;
 
   /** @internal made by `SqliteRuntime.handlerStore()`. */
   constructor(db: Database.Database, path: string, checkOpen: () => void) {
     this.#db = db;
     this.#path = path;
     this.#isOpen = checkOpen;
-    this.#guard("creating its handlers table", () => db.exec(SCHEMA));
+    this.#sql = this.#guard("creating its handlers table", () => {
+      db.exec(SCHEMA);
+      return prepareStatements(db);
+    });
   }
 
   /** Inserts or replaces the record with this `handlerId` (keeping its place in the order). */
   put(record: R): void {
     this.#guard(`storing handler \`${record.handlerId}\``, () => {
-      this.#db
-        .prepare(
-          `INSERT INTO stepwise_handlers (handler_id, workflow_name, run_id, status, record) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT (handler_id) DO UPDATE SET workflow_name = excluded.workflow_name,
-             run_id = excluded.run_id, status = excluded.status, record = excluded.record`,
-        )
-        .run(
-          record.handlerId,
-          record.workflowName,
-          record.runId,
-          record.status,
-          JSON.stringify(record),
-        );
+      this.#sql.put.run(
+        record.handlerId,
+        record.workflowName,
+        record.runId,
+        record.status,
+        JSON.stringify(record),
+      );
     });
   }
 
   get(handlerId: string): R | undefined {
     return this.#guard(`reading handler \`${handlerId}\``, () => {
-      const json = this.#db
-        .prepare("SELECT record FROM stepwise_handlers WHERE handler_id = ?")
-        .pluck()
-        .get(handlerId) as string | undefined;
+      const json = this.#sql.get.get(handlerId) as string | undefined;
       return json === undefined ? undefined : (JSON.parse(json) as R);
     });
   }
@@ -115,9 +135,7 @@ export class SqliteHandlerStore<R extends HandlerRow = HandlerRow> {
   delete(handlerId: string): boolean {
     return this.#guard(
       `deleting handler \`${handlerId}\``,
-      () =>
-        this.#db.prepare("DELETE FROM stepwise_handlers WHERE handler_id = ?").run(handlerId)
-          .changes > 0,
+      () => this.#sql.delete.run(handlerId).changes > 0,
     );
   }
 
@@ -129,15 +147,9 @@ export class SqliteHandlerStore<R extends HandlerRow = HandlerRow> {
     if (!workflow) return null;
     const registry = workflowSpec(workflow).registry;
     return this.#guard(`reading the events of run \`${record.runId}\``, () => {
-      const key = this.#db
-        .prepare("SELECT id FROM stepwise_runs WHERE run_id = ? ORDER BY id DESC LIMIT 1")
-        .pluck()
-        .get(record.runId) as number | undefined;
+      const key = this.#sql.latestRun.get(record.runId) as number | undefined;
       if (key === undefined) return null;
-      const rows = this.#db
-        .prepare("SELECT event FROM stepwise_events WHERE run = ? ORDER BY seq")
-        .pluck()
-        .all(key) as string[];
+      const rows = this.#sql.events.all(key) as string[];
       return rows.map((json) => {
         const entry = decodePublished(JSON.parse(json), registry, { runId: record.runId });
         return { seq: entry.seq, internal: entry.internal, event: entry.event };
