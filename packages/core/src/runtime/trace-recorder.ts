@@ -35,12 +35,7 @@ const CHUNK_ROWS = 1 << CHUNK_BITS;
  */
 class Table {
   readonly #width: number;
-  /**
-   * Starts as eight slots of doubles, which a small run's table fills in place (an array that
-   * grows from empty takes room for a third more and 16 slots): two events, or one invocation.
-   * Rows after those are pushed. Widths are 2, 4 or 8, so a row never straddles the slots' end.
-   */
-  #head: number[] = [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5];
+  #head: number[] = [];
   #chunks: Float64Array[] | null = null;
   #rows = 0;
 
@@ -68,12 +63,7 @@ class Table {
   add2(a: number, b: number): number {
     const row = this.#rows++;
     if (row < HEAD_ROWS) {
-      const head = this.#head;
-      const at = row * 2;
-      if (at < head.length) {
-        head[at] = a;
-        head[at + 1] = b;
-      } else head.push(a, b);
+      this.#head.push(a, b);
       return row;
     }
     const chunk = this.#chunkFor(row);
@@ -87,14 +77,7 @@ class Table {
   add4(a: number, b: number, c: number, d: number): number {
     const row = this.#rows++;
     if (row < HEAD_ROWS) {
-      const head = this.#head;
-      const at = row * 4;
-      if (at < head.length) {
-        head[at] = a;
-        head[at + 1] = b;
-        head[at + 2] = c;
-        head[at + 3] = d;
-      } else head.push(a, b, c, d);
+      this.#head.push(a, b, c, d);
       return row;
     }
     const chunk = this.#chunkFor(row);
@@ -119,17 +102,7 @@ class Table {
   ): number {
     const row = this.#rows++;
     if (row < HEAD_ROWS) {
-      const head = this.#head;
-      if (row === 0) {
-        head[0] = a;
-        head[1] = b;
-        head[2] = c;
-        head[3] = d;
-        head[4] = e;
-        head[5] = f;
-        head[6] = g;
-        head[7] = h;
-      } else head.push(a, b, c, d, e, f, g, h);
+      this.#head.push(a, b, c, d, e, f, g, h);
       return row;
     }
     const chunk = this.#chunkFor(row);
@@ -150,8 +123,7 @@ class Table {
    * at least 16 slots): for a table that will not grow again, as an ended run's.
    */
   compact(): void {
-    const used = Math.min(this.#rows, HEAD_ROWS) * this.#width;
-    this.#head = this.#head.slice(0, used);
+    if (this.#head.length > 0) this.#head = this.#head.slice();
   }
 
   set(row: number, column: number, value: number): void {
