@@ -214,12 +214,13 @@ export class Event {
         received: describeValue(input),
       });
     }
+    const plain = cls[EVENT_PLAIN_FIELDS];
     if (schema && sampling) {
       for (const key in schema.shape) defineField(this, key, null);
-    } else if (schema && isPlain(input as Record<string, unknown>, cls[EVENT_PLAIN_FIELDS])) {
+    } else if (schema && plain && isPlain(input as Record<string, unknown>, plain)) {
       // Every field is a plain string, number or boolean and the input has the right types:
       // what zod would return, without a parse (the engine's hot path builds many events).
-      for (const field of cls[EVENT_PLAIN_FIELDS] as readonly PlainField[]) {
+      for (const field of plain) {
         defineField(this, field[0], (input as Record<string, unknown>)[field[0]]);
       }
     } else if (schema) {
@@ -297,11 +298,7 @@ function hasOnlyKeys(def: object, allowed: readonly string[]): boolean {
 }
 
 /** Whether every plain field of `input` has its type (numbers finite, as zod requires). */
-function isPlain(
-  input: Record<string, unknown>,
-  fields: readonly PlainField[] | null | undefined,
-): boolean {
-  if (!fields) return false;
+function isPlain(input: Record<string, unknown>, fields: readonly PlainField[]): boolean {
   for (const [name, type] of fields) {
     const value = input[name];
     if (typeof value !== type) return false;

@@ -676,11 +676,10 @@ export class Runner implements ChannelHost, DeadlineTarget {
       this.#timeout = null;
       return;
     }
-    const timers = this.#timers;
-    const handle = timers?.get(id);
+    const handle = this.#timers?.get(id);
     if (handle === undefined) return;
     this.#clock.clearTimeout(handle);
-    timers?.delete(id);
+    this.#timers?.delete(id);
   }
 
   // --- events -------------------------------------------------------------------------------
