@@ -64,19 +64,32 @@ export class LocalRuntime implements Runtime {
   readonly #slots = new WeakMap<object, Slots>();
   /** Services shared by every run without a journal (built on first use: `keepsEvents` is a subclass's). */
   #plain: RunServices | null = null;
-  /** Runs admitted in this turn, started together on one microtask. */
-  #toStart: Runner[] = [];
-  /** The other of the two arrays `#toStart` alternates between (no new array per turn). */
-  #started: Runner[] = [];
+  /**
+   * Runs admitted and waiting to start, in order: one starts per promise job, so runs started
+   * together go through their first steps one behind the other rather than all at once, and
+   * fewer of them are half-way through (alive, for the garbage collector to copy) at a time.
+   */
+  readonly #toStart: Runner[] = [];
+  #toStartHead = 0;
   /** What every run of this runtime shares (a journal and `keepEvents` are added per run). */
   readonly #services: RunServices;
-  readonly #startAll = () => {
-    // Runs admitted while these start (a step starting a run) go in the other array.
+  readonly #startNext = () => {
     const runners = this.#toStart;
-    this.#toStart = this.#started;
-    this.#started = runners;
-    for (let i = 0; i < runners.length; i++) (runners[i] as Runner).start();
-    clearArray(runners);
+    const runner = runners[this.#toStartHead++] as Runner;
+    // The next one's job is queued before this one's first step: starts stay in admission order.
+    if (this.#toStartHead === runners.length) {
+      this.#toStartHead = 0;
+      clearArray(runners);
+    } else {
+      void RESOLVED.then(this.#startNext);
+      // Runs admitted as fast as they start keep the queue from emptying: drop its started part.
+      if (this.#toStartHead >= 1024 && this.#toStartHead * 2 >= runners.length) {
+        runners.copyWithin(0, this.#toStartHead);
+        runners.length -= this.#toStartHead;
+        this.#toStartHead = 0;
+      }
+    }
+    runner.start();
   };
 
   #plainServices(): RunServices {
@@ -86,8 +99,8 @@ export class LocalRuntime implements Runtime {
 
   #startSoon(runner: Runner): void {
     // A promise job rather than `queueMicrotask`, which in Node makes an AsyncResource per call;
-    // `#startAll` cannot throw (a run catches its own failures), and if it did, Node reports it.
-    if (this.#toStart.push(runner) === 1) void RESOLVED.then(this.#startAll);
+    // `#startNext` cannot throw (a run catches its own failures), and if it did, Node reports it.
+    if (this.#toStart.push(runner) === 1) void RESOLVED.then(this.#startNext);
   }
 
   constructor(options: LocalRuntimeOptions = {}) {

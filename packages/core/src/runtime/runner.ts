@@ -36,7 +36,7 @@ import {
 } from "../events.js";
 import { isNonRetryable } from "../failure.js";
 import { WorkflowHandler } from "../handler.js";
-import { createDeferred } from "../internal/deferred.js";
+import { createDeferred, type Deferred } from "../internal/deferred.js";
 import { describeValue } from "../internal/describe.js";
 import { keepShape } from "../internal/shapes.js";
 import { retrySeed } from "../retry.js";
@@ -156,7 +156,9 @@ export class Runner implements ChannelHost, DeadlineTarget {
   readonly #ctx: unknown;
   readonly #onEnded: ((runner: Runner) => void) | undefined;
   readonly #state: RunState;
-  readonly #result = createDeferred<unknown>();
+  /** Settles the run's result; dropped once it has (a finished run kept by its handler keeps less). */
+  #settler: Deferred<unknown> | null = createDeferred<unknown>();
+  readonly #result: Promise<unknown> = (this.#settler as Deferred<unknown>).promise;
   /** The run timeout's entry in the clock's deadline queue (see deadlines.ts). */
   #timeout: Deadline | null = null;
   /** Every other timer by id (retries, waiter timeouts, the idle check): made for the first. */
@@ -324,7 +326,7 @@ export class Runner implements ChannelHost, DeadlineTarget {
     this.#onEnded = init.services.ended;
     this.#state = init.state;
     this.#eventId = init.state.lastEventId;
-    this.#result.promise.catch(ignore);
+    this.#result.catch(ignore);
     if (init.published)
       for (const entry of init.published)
         this.eventLog.append(entry.internal ? new RestoredInternal(entry.event) : entry.event);
@@ -349,7 +351,7 @@ export class Runner implements ChannelHost, DeadlineTarget {
 
   /** Settles with the run's result, or rejects with its error. Never rejects unhandled. */
   get result(): Promise<unknown> {
-    return this.#result.promise;
+    return this.#result;
   }
 
   get isEnded(): boolean {
@@ -476,6 +478,8 @@ export class Runner implements ChannelHost, DeadlineTarget {
     } else this.#buffer = [this.#startTick, ...this.#buffer.slice(this.#bufferHead)];
     this.#bufferHead = 0;
     this.#observe("runStarted", this.#startTick.type === "resume");
+    // The buffer holds it now; the runner lets it go (a finished run kept by its handler keeps less).
+    this.#startTick = STARTED;
     this.#drain();
   }
 
@@ -1170,8 +1174,10 @@ export class Runner implements ChannelHost, DeadlineTarget {
       this.#observe("runEnded", end);
     }
     const settle = () => {
-      if (outcome.ok) this.#result.resolve(outcome.value);
-      else this.#result.reject(outcome.error);
+      const settler = this.#settler as Deferred<unknown>;
+      this.#settler = null;
+      if (outcome.ok) settler.resolve(outcome.value);
+      else settler.reject(outcome.error);
       this.#onEnded?.(this);
       if (this.#endListeners.length === 0) return;
       const listeners = this.#endListeners.splice(0);
@@ -1182,6 +1188,9 @@ export class Runner implements ChannelHost, DeadlineTarget {
     else settle();
   }
 }
+
+/** What a started runner's start tick field holds: its start tick is in the buffer, or applied. */
+const STARTED: Tick = { type: "resume", timeoutMs: null };
 
 // One runner and one handler outlive every run, so that their shapes do (see
 // internal/shapes.ts): made for a spec of nothing, never started. Its clock's time is a double,
