@@ -276,13 +276,15 @@ function targetLines(results: BenchResults): string[] {
   // Against the fastest peer only when every peer was in the run. A peer whose cell failed or
   // timed out on a row has no figure there; the fastest of those that have one counts.
   const peers = peersOf(results);
+  const fastestPeer = (id: string) =>
+    peers
+      .map((peer) => ({ id: peer, median: medianOf(results, id, peer) }))
+      .filter((p): p is { id: string; median: number } => p.median !== undefined)
+      .sort((a, b) => a.median - b.median)[0];
   if (peerIds.every((id) => peers.includes(id))) {
     for (const scenario of [...main("steady"), ...main("forcedGc")]) {
       const ours = medianOf(results, scenario.id, "stepwise");
-      const theirs = peers
-        .map((id) => ({ id, median: medianOf(results, scenario.id, id) }))
-        .filter((p): p is { id: string; median: number } => p.median !== undefined)
-        .sort((a, b) => a.median - b.median)[0];
+      const theirs = fastestPeer(scenario.id);
       if (ours !== undefined && theirs)
         check(
           `≥ 20× ahead of the fastest peer (${scenario.id}: ${theirs.id})`,
@@ -291,6 +293,23 @@ function targetLines(results: BenchResults): string[] {
           "×",
         );
     }
+  }
+  // The typed fan-out does a fan-out row's work in the peers' gather-once shape (one collector
+  // call per fan-out): it is held to that row's targets, against the peers' figures on it.
+  for (const scenario of results.scenarios) {
+    if (scenario.variant !== "fanOutTyped" || scenario.condition === "cold") continue;
+    const ours = medianOf(results, scenario.id, "stepwise");
+    if (scenario.condition === "steady")
+      check(`≤ 2 µs per event (${scenario.id})`, ours, (v) => v <= 2, "µs");
+    const mainId = scenario.id.replace("-typed", "");
+    const theirs = peerIds.every((id) => peers.includes(id)) ? fastestPeer(mainId) : undefined;
+    if (ours !== undefined && theirs)
+      check(
+        `≥ 20× ahead of the fastest peer (${scenario.id} beside ${mainId}: ${theirs.id})`,
+        theirs.median / ours,
+        (v) => v >= 20,
+        "×",
+      );
   }
   return lines;
 }

@@ -166,8 +166,25 @@ function fullScenarios(): Scenario[] {
     row("runs-seq-2k", "2,000 sequential tiny runs", "seqRuns", 2_000, runs),
     row("runs-conc-1k", "1,000 concurrent runs", "concRuns", 1_000, runs),
     row("heap-10k", "heap retained after 10,000 runs", "heap", 10_000, heap),
-    // stepwise only: collectEvents given a new list on every call (Python's `[E] * n` idiom),
-    // the fan-in without collectEvents, and the cost of trace recording.
+    // stepwise only: the typed fan-out (the peers' gather-once shape), collectEvents given a new
+    // list on every call (Python's `[E] * n` idiom), the fan-in without collectEvents, and the
+    // cost of trace recording.
+    variantRow(
+      "fanout-1k-typed",
+      "stepwise: fan-out 1,000, typed (fanOut/collect)",
+      "fanOut",
+      1_000,
+      small,
+      "fanOutTyped",
+    ),
+    variantRow(
+      "fanout-10k-typed",
+      "stepwise: fan-out 10,000, typed (fanOut/collect)",
+      "fanOut",
+      10_000,
+      large,
+      "fanOutTyped",
+    ),
     variantRow(
       "fanout-10k-per-call",
       "stepwise: fan-out 10,000, list built per call",
@@ -244,6 +261,14 @@ function quickScenarios(): Scenario[] {
     row("runs-seq-500", "500 sequential tiny runs", "seqRuns", 500, quick(200)),
     row("runs-conc-1k", "1,000 concurrent runs", "concRuns", 1_000, quick(200)),
     row("heap-2k", "heap retained after 2,000 runs", "heap", 2_000, { ...quick(200), warmupMs: 0 }),
+    variantRow(
+      "fanout-1k-typed",
+      "stepwise: fan-out 1,000, typed (fanOut/collect)",
+      "fanOut",
+      1_000,
+      quick(1_000),
+      "fanOutTyped",
+    ),
     variantRow(
       "fanout-1k-counter",
       "stepwise: fan-out 1,000, counter fan-in",

@@ -107,6 +107,34 @@ class FanOutCounterFlow extends Workflow {
   }
 }
 
+/**
+ * The same fan-out with stepwise's typed fan-out: `begin` returns the N items as an array
+ * (`fanOut: true`), `work` runs per item, and `collect` (`collect: true`) runs once with the N
+ * results in fan-out order. This is the gather-once shape of the peers' fan-out idioms
+ * (Mastra's `.foreach(...).then(collect)`, LangGraph's `Send` with a barrier, workflow-core's
+ * `stream.filter(...).take(N)`), where the `collectEvents` flow runs its collector per event.
+ */
+class FanOutTypedFlow extends Workflow {
+  constructor(readonly n: number) {
+    super();
+  }
+
+  @step({ accepts: StartEvent, emits: ItemEvent, fanOut: true })
+  async begin(_ev: StartEvent): Promise<ItemEvent[]> {
+    return Array.from({ length: this.n }, (_, i) => new ItemEvent({ i }));
+  }
+
+  @step({ accepts: ItemEvent, emits: DoneEvent, numWorkers: 8 })
+  async work(ev: ItemEvent): Promise<DoneEvent> {
+    return new DoneEvent({ v: ev.i * 2 });
+  }
+
+  @step({ accepts: DoneEvent, emits: StopEvent, collect: true })
+  async collect(all: DoneEvent[]): Promise<StopEvent> {
+    return new StopEvent({ result: all.length });
+  }
+}
+
 /** Start -> stop in one step. */
 export class TinyFlow extends Workflow {
   @step({ accepts: StartEvent, emits: StopEvent })
@@ -139,6 +167,7 @@ export const stepwise: BenchSystem = {
   variants: {
     fanOutPerCall: async (n) => runOf(new FanOutFlow(n, false), "fan-out (list per call)", n),
     fanOutCounter: async (n) => runOf(new FanOutCounterFlow(n), "fan-out (counter)", n),
+    fanOutTyped: async (n) => runOf(new FanOutTypedFlow(n), "fan-out (typed)", n),
     chainNoTrace: async (n) => runOf(new ChainFlow(n, noTrace), "chain (no trace)", n),
     fanOutCounterNoTrace: async (n) =>
       runOf(new FanOutCounterFlow(n, noTrace), "fan-out (counter, no trace)", n),
