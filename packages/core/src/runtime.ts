@@ -84,6 +84,7 @@ export {
   encodeForRun,
   encodePublished,
   encodeTick,
+  errorForRun,
   TICK_FORMAT_VERSION,
 } from "./runtime/tick-codec.js";
 export { runnerOf, workflowSpec } from "./workflow.js";

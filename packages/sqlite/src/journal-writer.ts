@@ -10,9 +10,9 @@
  */
 import { RunAdmissionError, WorkflowRuntimeError } from "@stepwise/core";
 import {
-  encodeForRun,
   encodePublished,
   encodeTick,
+  errorForRun,
   type JournalBatch,
   type JournalEntry,
   type PublishedEntry,
@@ -225,7 +225,7 @@ function encodeTickRow(entry: JournalEntry, runId: string, n: number): string {
   try {
     return JSON.stringify(encodeTick(entry.tick));
   } catch (error) {
-    return rethrowForRun(error, runId, n);
+    throw errorForRun(error, runId, n);
   }
 }
 
@@ -234,18 +234,6 @@ function encodeEventRow(entry: PublishedEntry, runId: string): string {
   try {
     return JSON.stringify(encodePublished(entry));
   } catch (error) {
-    return rethrowForRun(error, runId, undefined);
+    throw errorForRun(error, runId);
   }
-}
-
-/** The codec's error as `encodeForRun` words it for the run (no closure per row on the way). */
-function rethrowForRun(error: unknown, runId: string, entry: number | undefined): never {
-  encodeForRun(
-    () => {
-      throw error;
-    },
-    runId,
-    entry,
-  );
-  throw error;
 }

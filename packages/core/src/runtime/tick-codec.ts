@@ -724,13 +724,22 @@ export function encodeForRun(encode: () => unknown, runId: string, entry?: numbe
   try {
     return encode();
   } catch (error) {
-    if (!(error instanceof JournalError)) throw error;
-    throw new JournalError(error.code, `Run \`${runId}\` cannot be journaled: ${error.message}`, {
-      runId,
-      ...(entry !== undefined ? { entry } : {}),
-      ...(error.path ? { path: error.path } : {}),
-      ...(error.eventType ? { eventType: error.eventType } : {}),
-      cause: error,
-    });
+    throw errorForRun(error, runId, entry);
   }
+}
+
+/**
+ * What an encoder threw, as {@link encodeForRun} throws it: a `JournalError` reworded to name
+ * the run (and the entry), anything else unchanged. For a writer that catches the encoder's
+ * error itself.
+ */
+export function errorForRun(error: unknown, runId: string, entry?: number): unknown {
+  if (!(error instanceof JournalError)) return error;
+  return new JournalError(error.code, `Run \`${runId}\` cannot be journaled: ${error.message}`, {
+    runId,
+    ...(entry !== undefined ? { entry } : {}),
+    ...(error.path ? { path: error.path } : {}),
+    ...(error.eventType ? { eventType: error.eventType } : {}),
+    cause: error,
+  });
 }
