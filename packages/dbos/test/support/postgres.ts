@@ -52,6 +52,17 @@ export async function freshDatabase(
   const drop = async () => {
     const client = new pg.Client({ connectionString: ADMIN_URL });
     await client.connect();
+    // A pool's `end()` resolves before its connections have closed: a session still on its way
+    // out, terminated by the forced drop, would report the termination as an error on a client
+    // that nobody listens to any more. So the drop waits (a while) for the others to leave.
+    for (let waited = 0; waited < 5000; waited += 20) {
+      const others = await client.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1",
+        [name],
+      );
+      if (others.rows[0]?.n === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
     await client.end();
   };
