@@ -150,8 +150,16 @@ class Engine {
     string,
     { runtime: DbosRuntime; workflow: Workflow; row?: RunRow }
   >();
-  /** Handlers of runs that ended here, for a handler of this process to take its result from. */
-  readonly endedHere = new Map<string, WorkflowHandler>();
+  /**
+   * Handlers of runs that ended here, for a handler of this process to take its result from,
+   * with the segment they ended in: a run id used again starts a later segment, so an entry
+   * nobody took (the run's handler was in another process, or read the end from the database
+   * first) is never taken for the new run's.
+   */
+  readonly endedHere = new Map<
+    string,
+    { readonly segment: number; readonly handler: WorkflowHandler }
+  >();
   readonly executions = new Map<string, Execution>();
   readonly runtimes = new Set<DbosRuntime>();
   /** Segment bodies in progress in this process. */
@@ -656,11 +664,13 @@ export class DbosRuntime extends LocalRuntime {
         });
       },
       localTrace: (runId) => this.#localTrace(runId),
-      endedHere: (runId) => {
-        const handler = this.#engine.endedHere.get(runId);
+      endedHere: (runId, segment) => {
+        const ended = this.#engine.endedHere.get(runId);
         this.#engine.endedHere.delete(runId);
+        if (ended?.segment === segment) return ended.handler;
         // A run whose end is written but whose execution here has not settled yet.
-        return handler ?? this.#engine.executions.get(runId)?.handler ?? null;
+        const execution = this.#engine.executions.get(runId);
+        return execution?.segment === segment ? execution.handler : null;
       },
     };
   }
@@ -914,9 +924,10 @@ export class DbosRuntime extends LocalRuntime {
     const ended = () => {
       if (execution.finished) return;
       // A handler of this process takes the result from here: the very value or error.
-      engine.endedHere.set(row.run_id, handler);
+      const entry = { segment: row.segment, handler };
+      engine.endedHere.set(row.run_id, entry);
       setTimeout(() => {
-        if (engine.endedHere.get(row.run_id) === handler) engine.endedHere.delete(row.run_id);
+        if (engine.endedHere.get(row.run_id) === entry) engine.endedHere.delete(row.run_id);
       }, 30_000).unref();
       execution.finish("ended");
     };

@@ -35,8 +35,8 @@ export interface RemoteRunHost {
   deliver(runId: string, kind: "event" | "cancel", event: Event | null, step: string | null): void;
   /** The trace of the run, when it executes in this process. */
   localTrace(runId: string): RunTrace | null;
-  /** The handler of the run's execution in this process, once it ended here. */
-  endedHere(runId: string): PromiseLike<unknown> | null;
+  /** The handler of the run's execution in this process, once it ended here in `segment`. */
+  endedHere(runId: string, segment: number): PromiseLike<unknown> | null;
 }
 
 /** How long a reader waits for a notification before it looks at the database anyway, in ms. */
@@ -104,7 +104,7 @@ export class RemoteRun implements RunHandle {
         if (!row) throw unknownRun(this.runId);
         this.#saw({ lastSeq: row.last_seq, status: row.status });
         if (ENDED.has(row.status)) {
-          const here = this.#host.endedHere(this.runId);
+          const here = this.#host.endedHere(this.runId, row.segment);
           if (here !== null) return await here;
           return await this.#outcome(row.status);
         }
