@@ -50,6 +50,8 @@ export {
 } from "./failure.js";
 export type { RunHandle } from "./handler.js";
 export type {
+  HandlerRow,
+  HandlerRowQuery,
   JournalBatch,
   JournalEntry,
   PublishedEntry,

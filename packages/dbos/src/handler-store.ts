@@ -4,30 +4,20 @@
  * handler's run are read back from the run's numbered events. Every server process on the
  * database then lists the same handlers, and serves the stream of a run started by another.
  */
-import type { Event, Workflow } from "@stepwise/core";
-import { decodePublished, workflowSpec } from "@stepwise/core/runtime";
+import type { Workflow } from "@stepwise/core";
+import {
+  decodePublished,
+  type HandlerRow,
+  type HandlerRowQuery,
+  type PublishedEntry,
+  workflowSpec,
+} from "@stepwise/core/runtime";
 import type { RunStore } from "./store.js";
 
-/** What the store needs of a handler record; the rest of it is kept as JSON. */
-export interface HandlerRow {
-  readonly handlerId: string;
-  readonly workflowName: string;
-  readonly runId: string;
-  readonly status: string;
-}
-
-/** Which records {@link PgHandlerStore.list} returns; an absent field does not filter. */
-export interface HandlerRowQuery {
-  readonly status?: readonly string[];
-  readonly workflowName?: readonly string[];
-}
+export type { HandlerRow, HandlerRowQuery };
 
 /** An event a run published, as the database holds it. */
-export interface StoredRunEvent {
-  readonly seq: number;
-  readonly internal: boolean;
-  readonly event: Event;
-}
+export type StoredRunEvent = PublishedEntry;
 
 export const HANDLERS_DDL = `
 CREATE TABLE IF NOT EXISTS stepwise.handlers (
@@ -105,9 +95,8 @@ export class PgHandlerStore<R extends HandlerRow = HandlerRow> {
     const store = await this.#store();
     if (!(await store.getRun(record.runId))) return null;
     const rows = await store.events(record.runId, -1, 1_000_000);
-    return rows.map((row) => {
-      const entry = decodePublished(JSON.parse(row.event), registry, { runId: record.runId });
-      return { seq: entry.seq, internal: entry.internal, event: entry.event };
-    });
+    return rows.map((row) =>
+      decodePublished(JSON.parse(row.event), registry, { runId: record.runId }),
+    );
   }
 }

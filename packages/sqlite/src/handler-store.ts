@@ -4,31 +4,21 @@
  * handler's run read back from the journal. The server and the runtime then survive a restart
  * together: every handler is still listed, ended runs keep their result and their stream.
  */
-import type { Event, Workflow } from "@stepwise/core";
-import { decodePublished, workflowSpec } from "@stepwise/core/runtime";
+import type { Workflow } from "@stepwise/core";
+import {
+  decodePublished,
+  type HandlerRow,
+  type HandlerRowQuery,
+  type PublishedEntry,
+  workflowSpec,
+} from "@stepwise/core/runtime";
 import type Database from "better-sqlite3";
 import { fileError } from "./database.js";
 
-/** What the store needs of a handler record; the rest of it is kept as JSON. */
-export interface HandlerRow {
-  readonly handlerId: string;
-  readonly workflowName: string;
-  readonly runId: string;
-  readonly status: string;
-}
-
-/** Which records {@link SqliteHandlerStore.list} returns; an absent field does not filter. */
-export interface HandlerRowQuery {
-  readonly status?: readonly string[];
-  readonly workflowName?: readonly string[];
-}
+export type { HandlerRow, HandlerRowQuery };
 
 /** An event a run published, as its journal holds it. */
-export interface JournaledEvent {
-  readonly seq: number;
-  readonly internal: boolean;
-  readonly event: Event;
-}
+export type JournaledEvent = PublishedEntry;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS stepwise_handlers (
@@ -150,10 +140,9 @@ export class SqliteHandlerStore<R extends HandlerRow = HandlerRow> {
       const key = this.#sql.latestRun.get(record.runId) as number | undefined;
       if (key === undefined) return null;
       const rows = this.#sql.events.all(key) as string[];
-      return rows.map((json) => {
-        const entry = decodePublished(JSON.parse(json), registry, { runId: record.runId });
-        return { seq: entry.seq, internal: entry.internal, event: entry.event };
-      });
+      return rows.map((json) =>
+        decodePublished(JSON.parse(json), registry, { runId: record.runId }),
+      );
     });
   }
 

@@ -33,6 +33,23 @@ export interface PublishedEntry {
   readonly internal: boolean;
 }
 
+/**
+ * What a durable runtime's store of a workflow server's handler records (`@stepwise/server`'s
+ * `HandlerStore`) needs of a record: it is kept by these fields, the rest of it as JSON.
+ */
+export interface HandlerRow {
+  readonly handlerId: string;
+  readonly workflowName: string;
+  readonly runId: string;
+  readonly status: string;
+}
+
+/** Which handler records a store lists; an absent field does not filter. */
+export interface HandlerRowQuery {
+  readonly status?: readonly string[];
+  readonly workflowName?: readonly string[];
+}
+
 /** How a run ended. */
 export type RunEndStatus = "completed" | "failed" | "cancelled" | "timedOut";
 
