@@ -28,6 +28,7 @@ import {
   encodeForRun,
   encodePublished,
   encodeTick,
+  type HandlerRow,
   type JournalBatch,
   LocalRuntime,
   type LocalRuntimeOptions,
@@ -40,7 +41,7 @@ import {
 } from "@stepwise/core/runtime";
 import pg from "pg";
 import { connectionError, DbosRuntimeError } from "./errors.js";
-import { type HandlerRow, PgHandlerStore } from "./handler-store.js";
+import { PgHandlerStore } from "./handler-store.js";
 import { EXECUTOR_LOCK_CLASS, Notifier } from "./notifier.js";
 import { RemoteRun, type RemoteRunHost } from "./remote-run.js";
 import { ensureSchema } from "./schema.js";

@@ -14,11 +14,6 @@ import {
 } from "@stepwise/core/runtime";
 import type { RunStore } from "./store.js";
 
-export type { HandlerRow, HandlerRowQuery };
-
-/** An event a run published, as the database holds it. */
-export type StoredRunEvent = PublishedEntry;
-
 export const HANDLERS_DDL = `
 CREATE TABLE IF NOT EXISTS stepwise.handlers (
   id bigserial PRIMARY KEY,
@@ -89,7 +84,7 @@ export class PgHandlerStore<R extends HandlerRow = HandlerRow> {
    * What the record's run published, decoded with the workflow's events; null when there is
    * no such run or no workflow is given.
    */
-  async events(record: R, workflow?: Workflow): Promise<StoredRunEvent[] | null> {
+  async events(record: R, workflow?: Workflow): Promise<PublishedEntry[] | null> {
     if (!workflow) return null;
     const registry = workflowSpec(workflow).registry;
     const store = await this.#store();

@@ -4,9 +4,10 @@
  */
 export { DbosRuntime, type DbosRuntimeOptions, queueName, segmentId } from "./dbos-runtime.js";
 export { DbosRuntimeError, type DbosRuntimeErrorCode } from "./errors.js";
-export {
-  type HandlerRow,
-  type HandlerRowQuery,
-  PgHandlerStore,
-  type StoredRunEvent,
-} from "./handler-store.js";
+export type {
+  HandlerRow,
+  HandlerRowQuery,
+  /** An event a run published, as the database holds it. */
+  PublishedEntry as StoredRunEvent,
+} from "@stepwise/core/runtime";
+export { PgHandlerStore } from "./handler-store.js";

@@ -15,11 +15,6 @@ import {
 import type Database from "better-sqlite3";
 import { fileError } from "./database.js";
 
-export type { HandlerRow, HandlerRowQuery };
-
-/** An event a run published, as its journal holds it. */
-export type JournaledEvent = PublishedEntry;
-
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS stepwise_handlers (
   id INTEGER PRIMARY KEY,
@@ -133,7 +128,7 @@ export class SqliteHandlerStore<R extends HandlerRow = HandlerRow> {
    * What the record's run published, from the journal (its latest run with that id), decoded
    * with the workflow's events; null when the journal has no such run or no workflow is given.
    */
-  events(record: R, workflow?: Workflow): JournaledEvent[] | null {
+  events(record: R, workflow?: Workflow): PublishedEntry[] | null {
     if (!workflow) return null;
     const registry = workflowSpec(workflow).registry;
     return this.#guard(`reading the events of run \`${record.runId}\``, () => {

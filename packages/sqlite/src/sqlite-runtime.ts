@@ -15,6 +15,7 @@ import {
   WorkflowRuntimeError,
 } from "@stepwise/core";
 import {
+  type HandlerRow,
   type JournalBatch,
   LocalRuntime,
   type LocalRuntimeOptions,
@@ -27,7 +28,7 @@ import {
 } from "@stepwise/core/runtime";
 import type Database from "better-sqlite3";
 import { fileError, openJournalFile, type Synchronous } from "./database.js";
-import { type HandlerRow, SqliteHandlerStore } from "./handler-store.js";
+import { SqliteHandlerStore } from "./handler-store.js";
 import { JournalWriter, type OpenRun } from "./journal-writer.js";
 import { type RunRow, readRun, stepNames } from "./load-run.js";
 import { OwnerLease } from "./owner-lease.js";
