@@ -92,7 +92,7 @@ describe("stepwise serve", () => {
         });
         assert.equal(sent.status, 200, JSON.stringify(sent.json));
       }
-      for (let i = 0; i < 200; i++) {
+      for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
         const handler = await (await fetch(`${serving.url}/handlers/${id}`)).json();
         if (handler.status !== "running") {
           assert.equal(handler.result.value.result, "Ada likes green");
@@ -127,7 +127,7 @@ describe("stepwise serve", () => {
           event: { type: "ApprovalResponse", value: { approved: true } },
         });
         assert.equal(sent.status, 200, JSON.stringify(sent.json));
-        for (let i = 0; i < 200; i++) {
+        for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
           const handler = await (await fetch(`${second.url}/handlers/${id}`)).json();
           if (handler.status !== "running") {
             assert.equal(handler.status, "completed");

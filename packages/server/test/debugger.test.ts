@@ -15,7 +15,7 @@ import {
   saveScreenshot,
 } from "./browser.js";
 import { debuggerAssets } from "./debugger-assets.js";
-import { call, fixtureApp } from "./helpers.js";
+import { call, fixtureApp, until } from "./helpers.js";
 
 describe("GET / without the debugger installed", () => {
   it("says how to install it, and the API still answers", async () => {
@@ -152,8 +152,6 @@ describe("the debugger from its npm package", () => {
 });
 
 async function waitFor(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !condition(); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await until(condition);
   assert.ok(condition(), "the condition came true");
 }

@@ -82,6 +82,17 @@ export async function startRun(app: Hono, workflow: string, startEvent?: unknown
   return reply.json.handler_id;
 }
 
+/**
+ * Polls `condition` every few milliseconds until it holds or `ms` have passed (a deadline, not a
+ * count of polls: a loaded machine takes longer, and the caller's assertion says what failed).
+ */
+export async function until(condition: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition() && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 /** Polls `GET /handlers/{id}` until the handler is no longer running. */
 export async function waitForEnd(app: Hono, handlerId: string): Promise<Reply> {
   for (let i = 0; i < 1000; i++) {

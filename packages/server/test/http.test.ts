@@ -3,7 +3,7 @@ import { connect, type Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { type RunningServer, serve, serverStats } from "@stepwise/server";
 import type { Hono } from "hono";
-import { fixtureApp, StreamReader, sseFrames } from "./helpers.js";
+import { fixtureApp, StreamReader, sseFrames, until } from "./helpers.js";
 
 let app: Hono;
 let running: RunningServer;
@@ -140,14 +140,10 @@ describe("the server over HTTP on 127.0.0.1", () => {
         return controller;
       }),
     );
-    for (let i = 0; i < 100 && serverStats(app).waitingStreams < 200; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    await until(() => serverStats(app).waitingStreams === 200);
     assert.equal(serverStats(app).waitingStreams, 200);
     for (const controller of controllers) controller.abort();
-    for (let i = 0; i < 200 && serverStats(app).waitingStreams > 0; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    await until(() => serverStats(app).waitingStreams === 0);
     assert.equal(serverStats(app).waitingStreams, 0);
     const cancelled = await post(`/handlers/${id}/cancel`, {});
     assert.deepEqual(cancelled.json, { status: "cancelled" });
