@@ -14,13 +14,14 @@
  *
  * @module
  */
-export type { Synchronous } from "./database.js";
+
 export type {
   HandlerRow,
   HandlerRowQuery,
   /** An event a run published, as its journal holds it. */
   PublishedEntry as JournaledEvent,
 } from "@stepwise/core/runtime";
+export type { Synchronous } from "./database.js";
 export { SqliteHandlerStore } from "./handler-store.js";
 export type { SqliteRuntimeOptions } from "./sqlite-runtime.js";
 export { SqliteRuntime } from "./sqlite-runtime.js";
