@@ -93,9 +93,9 @@ export async function until(condition: () => boolean, ms = 10_000): Promise<void
   }
 }
 
-/** Polls `GET /handlers/{id}` until the handler is no longer running. */
-export async function waitForEnd(app: Hono, handlerId: string): Promise<Reply> {
-  for (let i = 0; i < 1000; i++) {
+/** Polls `GET /handlers/{id}` until the handler is no longer running, for up to `ms`. */
+export async function waitForEnd(app: Hono, handlerId: string, ms = 10_000): Promise<Reply> {
+  for (const deadline = Date.now() + ms; Date.now() < deadline; ) {
     const reply = await call(app, "GET", `/handlers/${handlerId}`);
     if (reply.json?.status !== "running") return reply;
     await new Promise((resolve) => setTimeout(resolve, 2));
